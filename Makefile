@@ -1,0 +1,41 @@
+# make run   — Temporal dev server (UI on :8233) + worker, sample data under var/
+# make test  — lint, types, and the whole test suite (time-skipping Temporal, SQLite, and
+#              PostgreSQL too when TEST_DATABASE_URL is set)
+# make bench — benchmarks (not part of make test)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck pytest bench lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python local_stack.py
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy rights workflows activities worker.py starter.py rights_client.py
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	@echo "make bench: not built yet (issue 7)"; exit 1
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable --exclude privacy-rights > requirements.lock
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,53 @@
+"""Link tokens: derived from the service's secret and a nonce the workflow holds.
+
+HMAC-SHA256 gives 256 unguessable bits per link without the token ever entering Temporal's
+history (the nonce alone is worthless), and a retried activity derives the same token, so a
+resent notice carries the same valid link.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from pathlib import Path
+
+from rights.activity_inputs import LinkPurpose, LinkSpec
+from rights.settings import AppEnv, Settings
+
+
+class LinkTokens:
+    def __init__(self, secret: bytes, public_base_url: str) -> None:
+        self._secret = secret
+        self._base_url = public_base_url
+
+    def token(self, request_id: str, link: LinkSpec) -> str:
+        return self._derive(request_id, link.purpose, link.nonce)
+
+    def url(self, request_id: str, link: LinkSpec) -> str:
+        token = self.token(request_id, link)
+        return f"{self._base_url}/r/{request_id}/{link.purpose.value}?token={token}"
+
+    def matches(self, request_id: str, purpose: LinkPurpose, nonce: str, token: str) -> bool:
+        """Constant-time check of a presented token (used for report downloads)."""
+        return hmac.compare_digest(self._derive(request_id, purpose, nonce), token)
+
+    def _derive(self, request_id: str, purpose: LinkPurpose, nonce: str) -> str:
+        message = f"{request_id}:{purpose.value}:{nonce}".encode()
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def load_link_secret(settings: Settings) -> bytes:
+    """The configured secret; in development, one generated once under DATA_DIR."""
+    if settings.link_token_secret is not None:
+        return settings.link_token_secret.get_secret_value().encode()
+    if settings.app_env is AppEnv.PRODUCTION:
+        raise RuntimeError("LINK_TOKEN_SECRET is required in production")
+    path = Path(settings.data_dir) / "link-token.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()

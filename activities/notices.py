@@ -1,0 +1,128 @@
+"""Requester and operator notices: rendered from `templates/notices/<kind>.j2`, sent once.
+
+A notice is identified by its request id and key; the ledger in the records database makes a
+retried activity return the first delivery instead of mailing twice. Links carry tokens derived
+here (see `activities.links`), and only the token's hash goes back to the workflow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import structlog
+from temporalio import activity
+
+from activities.links import LinkTokens
+from activities.mail import Mailer, new_message_id
+from activities.records import NoticeLedger
+from rights.activity_inputs import ActivityName, NoticeDelivery, SendNoticeInput
+from rights.challenges import hash_token
+from rights.models import Recipient
+from rights.settings import Settings
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+log = structlog.get_logger()
+
+
+class NoticeTemplates:
+    """Each kind's template defines three blocks: `subject`, `text` and `html`.
+
+    Blocks are rendered one by one, so the shared macros of `_layout.j2` come in the context.
+    """
+
+    def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
+        self._environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(directory),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def render(self, kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
+        template = self._environment.get_template(f"notices/{kind}.j2")
+        layout = self._environment.get_template("notices/_layout.j2").module
+        rendered = template.new_context({**context, "layout": layout})
+        subject, text, html = (
+            "".join(template.blocks[block](rendered)).strip()
+            for block in ("subject", "text", "html")
+        )
+        return subject, text + "\n", html
+
+
+class NoticeActivities:
+    def __init__(
+        self,
+        settings: Settings,
+        mailer: Mailer,
+        ledger: NoticeLedger,
+        links: LinkTokens,
+        templates: NoticeTemplates,
+    ) -> None:
+        self._settings = settings
+        self._mailer = mailer
+        self._ledger = ledger
+        self._links = links
+        self._templates = templates
+
+    @activity.defn(name=ActivityName.SEND_NOTICE)
+    async def send_notice(self, input: SendNoticeInput) -> NoticeDelivery:
+        request = input.request
+        token = self._links.token(request.request_id, input.link) if input.link else None
+        token_hash = hash_token(token) if token else None
+        already = await asyncio.to_thread(self._ledger.sent_at, request.request_id, input.key)
+        bound = log.bind(request_id=request.request_id, notice_kind=input.kind.value)
+        if already is not None:
+            bound.info("notice_already_sent", key=input.key)
+            return NoticeDelivery(
+                key=input.key, sent_at=already, token_hash=token_hash, already_sent=True
+            )
+        message = self._compose(input, token)
+        message_id = await self._mailer.send(message, key=f"{request.request_id}-{input.key}")
+        sent_at = datetime.now(UTC)
+        await asyncio.to_thread(
+            self._ledger.record,
+            request.request_id,
+            input.key,
+            input.kind.value,
+            message_id,
+            sent_at,
+        )
+        bound.info("notice_sent", key=input.key, recipient=input.recipient.value)
+        return NoticeDelivery(key=input.key, sent_at=sent_at, token_hash=token_hash)
+
+    def _compose(self, input: SendNoticeInput, token: str | None) -> EmailMessage:
+        request = input.request
+        recipient = {
+            Recipient.REQUESTER: request.requester,
+            Recipient.AGENT: request.agent or request.requester,
+        }.get(input.recipient)
+        to_address = recipient.email if recipient else self._settings.operator_email
+        context = {
+            "request": request,
+            "facts": input.facts,
+            "link": input.link,
+            "link_url": self._links.url(request.request_id, input.link) if input.link else None,
+            "code": token,
+            "recipient_name": recipient.full_name if recipient else "privacy team",
+            "public_base_url": self._settings.public_base_url,
+        }
+        subject, text, html = self._templates.render(input.kind.value, context)
+        message = EmailMessage()
+        message["From"] = self._settings.mail_from
+        message["To"] = to_address
+        message["Subject"] = subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = new_message_id(self._settings.mail_from.split("@")[-1])
+        message["X-Rights-Request-Id"] = request.request_id
+        message["X-Notice-Kind"] = input.kind.value
+        message.set_content(text, cte="8bit")
+        message.add_alternative(html, subtype="html")
+        return message

@@ -1,0 +1,132 @@
+"""The records database: compliance records and the ledger of notices sent.
+
+Compliance records follow 11 CCR §7101(a)-(b): date of request, nature, manner made, date and
+nature of response, basis for denial, kept at least 24 months. They hold no contact details:
+ids, types, dates, statuses and reasons only. The notice ledger is what makes a retried send
+idempotent for backends (SendGrid) that have no idempotency key of their own.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from temporalio import activity
+
+from rights.activity_inputs import ActivityName, WriteRecordInput
+
+RETENTION_MONTHS = 24
+
+metadata = sa.MetaData()
+
+compliance_records = sa.Table(
+    "compliance_records",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("request_type", sa.String(32), nullable=False),
+    sa.Column("jurisdiction", sa.String(8), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("respond_by", sa.Date, nullable=False),
+    sa.Column("extended", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("denial_basis", sa.Text, nullable=True),
+    sa.Column("steps", sa.JSON, nullable=False),
+    sa.Column("notices", sa.JSON, nullable=False),
+    sa.Column("provider_outcomes", sa.JSON, nullable=False),
+    sa.Column("retain_until", sa.Date, nullable=False),
+)
+
+notice_ledger = sa.Table(
+    "notice_ledger",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("notice_key", sa.String(120), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("message_id", sa.String(300), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def create_records_schema(engine: Engine) -> None:
+    metadata.create_all(engine)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    years, month_index = divmod(moment.month - 1 + months, 12)
+    year, month = moment.year + years, month_index + 1
+    return moment.replace(
+        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
+    )
+
+
+class NoticeLedger:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def sent_at(self, request_id: str, key: str) -> datetime | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(
+                sa.select(notice_ledger.c.sent_at).where(
+                    notice_ledger.c.request_id == request_id, notice_ledger.c.notice_key == key
+                )
+            ).first()
+        if row is None:
+            return None
+        sent: datetime = row.sent_at
+        return sent if sent.tzinfo else sent.replace(tzinfo=UTC)
+
+    def record(
+        self, request_id: str, key: str, kind: str, message_id: str, sent_at: datetime
+    ) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(
+                notice_ledger.insert().values(
+                    request_id=request_id,
+                    notice_key=key,
+                    kind=kind,
+                    message_id=message_id,
+                    sent_at=sent_at,
+                )
+            )
+
+
+class RecordActivities:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @activity.defn(name=ActivityName.WRITE_RECORD)
+    def write_record(self, input: WriteRecordInput) -> None:
+        """Upsert, so a retried write leaves exactly one record per request."""
+        state = input.state
+        closed = state.closed_at or state.received_at
+        row = {
+            "request_type": state.type.value,
+            "jurisdiction": state.jurisdiction.value,
+            "channel": state.channel.value,
+            "received_at": state.received_at,
+            "respond_by": state.respond_by,
+            "extended": state.extended,
+            "status": state.status.value,
+            "responded_at": state.closed_at,
+            "denial_basis": state.denial_reason,
+            "steps": [step.model_dump(mode="json") for step in state.steps],
+            "notices": [notice.model_dump(mode="json") for notice in state.notices],
+            "provider_outcomes": [
+                outcome.model_dump(mode="json") for outcome in state.provider_outcomes
+            ],
+            "retain_until": add_months(closed, RETENTION_MONTHS).date(),
+        }
+        with self._engine.begin() as connection:
+            updated = connection.execute(
+                compliance_records.update()
+                .where(compliance_records.c.request_id == state.request_id)
+                .values(**row)
+            )
+            if updated.rowcount == 0:
+                connection.execute(
+                    compliance_records.insert().values(request_id=state.request_id, **row)
+                )

@@ -1,0 +1,113 @@
+"""`make run`: the Temporal dev server, the sample service database and the worker, together.
+
+The dev server keeps its state in `DATA_DIR/temporal.db` (requests survive a restart), has the
+custom search attributes registered, and serves the UI on :8233. Mail goes to the outbox folder.
+Point TEMPORAL_ADDRESS at a running cluster and pass `--no-server` to use that instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import subprocess
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from temporalio.client import Client
+
+import worker
+from logs import configure_logging
+from rights import search_attributes
+from rights.settings import Settings, load_settings
+from rights_client import connect
+from sample_service import SAMPLE_PEOPLE, seed_sample_service
+
+BIN = Path(sys.executable).parent
+UI_PORT = 8233
+
+
+def dev_server_command(settings: Settings) -> list[str]:
+    host, _, port = settings.temporal_address.rpartition(":")
+    attributes = [
+        f"--search-attribute={key.name}={key.indexed_value_type.name.title()}"
+        for key in search_attributes.ALL
+    ]
+    return [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        f"--db-filename={settings.data_dir / 'temporal.db'}",
+        f"--ip={host or '127.0.0.1'}",
+        f"--port={port or 7233}",
+        f"--ui-port={UI_PORT}",
+        f"--namespace={settings.temporal_namespace}",
+        "--sqlite-pragma=journal_mode=wal",
+        "--sqlite-pragma=synchronous=normal",
+        "--log-level=warn",
+        *attributes,
+    ]
+
+
+async def wait_for_server(settings: Settings, seconds: float = 30) -> Client:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + seconds
+    while True:
+        try:
+            return await connect(settings)
+        except RuntimeError:
+            if loop.time() > give_up:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def next_steps(settings: Settings) -> str:
+    email, name = SAMPLE_PEOPLE[0][0], SAMPLE_PEOPLE[0][1]
+    return f"""
+Privacy rights service is running.
+  Temporal UI:   http://localhost:{UI_PORT}  (filter: RightsRequestStatus="awaiting_verification")
+  Outbox:        {settings.outbox_dir}/  (every notice as an .eml file)
+  Sample data:   {settings.service_url}
+
+Submit a request for a sample patient, from another shell:
+  .venv/bin/python starter.py submit --type deletion --jurisdiction US-CA \\
+      --email {email} --name "{name}"
+  .venv/bin/python starter.py status <request_id>
+Then answer the verification notice in the outbox (its token, and the phone number on file):
+  .venv/bin/python starter.py answer-verification <request_id> --token <token> \\
+      --data-point "phone={SAMPLE_PEOPLE[0][2]}"
+Stop with Ctrl-C.
+"""
+
+
+async def run(settings: Settings, start_server: bool) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    seed_sample_service(sa.create_engine(settings.service_url))
+    server = None
+    if start_server:
+        log = (settings.data_dir / "temporal-server.log").open("ab")
+        server = subprocess.Popen(dev_server_command(settings), stdout=log, stderr=log)
+    try:
+        client = await wait_for_server(settings)
+        print(next_steps(settings), flush=True)
+        temporal_worker = worker.build_worker(client, settings, worker.build_activities(settings))
+        await temporal_worker.run()
+    finally:
+        if server is not None:
+            server.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--no-server", action="store_true", help="use TEMPORAL_ADDRESS as is")
+    args = parser.parse_args()
+    configure_logging()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(load_settings(), start_server=not args.no_server))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The shared vocabulary of the rights service: pure, importable from workflows."""

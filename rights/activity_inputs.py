@@ -1,0 +1,142 @@
+"""Inputs and results of every activity, importable by the workflow without importing activities.
+
+Each activity takes one of these models and returns one; fields are added, never positional
+arguments. Activity names are the constants below, so the workflow never imports the modules
+that do I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from rights.models import (
+    DataPoint,
+    Model,
+    NoticeKind,
+    ProviderOutcome,
+    ProviderTask,
+    Recipient,
+    RequestState,
+    Retention,
+    RightsRequest,
+)
+from rights.plans import ProviderAction, ReportFormat, VerificationStandard
+
+
+class ActivityName(StrEnum):
+    SEND_NOTICE = "send_notice"
+    MATCH_IDENTITY = "match_identity"
+    PLAN_PROVIDERS = "plan_providers"
+    FULFIL_AT_PROVIDER = "fulfil_at_provider"
+    PUBLISH_REPORT = "publish_report"
+    WRITE_RECORD = "write_record"
+
+
+class LinkPurpose(StrEnum):
+    VERIFY = "verify"
+    CONFIRM_DELETION = "confirm-deletion"
+    REPORT = "report"
+
+
+class LinkSpec(Model):
+    """A link the notice carries; the token is derived from the nonce by the activity.
+
+    The nonce alone is useless without the service's link secret, so the token itself never
+    appears in workflow history.
+    """
+
+    purpose: LinkPurpose
+    nonce: str
+    expires_at: datetime
+
+
+class NoticeFacts(Model):
+    """What a notice may say. Only the fields a notice kind's template uses are filled in."""
+
+    respond_by: date | None = None
+    acknowledge_basis: str | None = None
+    respond_basis: str | None = None
+    extension_reason: str | None = None
+    extended_respond_by: date | None = None
+    extension_basis: str | None = None
+    attempts_left: int | None = None
+    reason: str | None = None
+    outcomes: list[ProviderOutcome] = []
+    retained: list[Retention] = []
+    corrected_fields: list[str] = []
+    tasks: list[ProviderTask] = []
+    further_rights: list[str] = []
+    status: str | None = None
+
+
+class SendNoticeInput(Model):
+    request: RightsRequest
+    kind: NoticeKind
+    key: str
+    recipient: Recipient
+    facts: NoticeFacts = NoticeFacts()
+    link: LinkSpec | None = None
+
+
+class NoticeDelivery(Model):
+    key: str
+    sent_at: datetime
+    token_hash: str | None = None
+    already_sent: bool = False
+
+
+class MatchIdentityInput(Model):
+    request: RightsRequest
+    standard: VerificationStandard
+    data_points: dict[DataPoint, str] = {}
+    declaration_signed: bool = False
+
+
+class IdentityMatch(Model):
+    matched: bool
+    points_matched: int
+    reason: str
+
+
+class PlanProvidersInput(Model):
+    request_id: str
+    action: ProviderAction
+
+
+class ProviderKind(StrEnum):
+    AUTOMATED = "automated"
+    MANUAL = "manual"
+
+
+class ProviderRef(Model):
+    name: str
+    kind: ProviderKind
+    category: str
+    task_queue: str | None = None
+
+
+class ProviderPlan(Model):
+    providers: list[ProviderRef]
+
+
+class FulfilAtProviderInput(Model):
+    request: RightsRequest
+    provider: str
+    action: ProviderAction
+
+
+class PublishReportInput(Model):
+    request: RightsRequest
+    formats: list[ReportFormat]
+    link: LinkSpec
+    outcomes: list[ProviderOutcome]
+
+
+class ReportPublished(Model):
+    files: list[str]
+    expires_at: datetime
+
+
+class WriteRecordInput(Model):
+    state: RequestState

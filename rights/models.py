@@ -1,0 +1,304 @@
+"""The nouns of a privacy rights request, shared by the workflow, the activities and the doors.
+
+Models that carry personal data (`Person`, `RightsRequest`, `VerificationAnswer`) only travel
+inside encrypted payloads; every model that leaves the service unencrypted (the `status` query
+result, search attributes, logs, the compliance record) is built from ids, types, dates and
+statuses only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from rights.deadlines import DueDates, Jurisdiction
+
+REQUEST_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{7,63}$"
+
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RequestType(StrEnum):
+    """The rights this service fulfils end to end (values match `rights.deadlines.RightType`)."""
+
+    ACCESS = "access"
+    DELETION = "deletion"
+    CORRECTION = "correction"
+    PORTABILITY = "portability"
+    OPT_OUT = "opt_out"
+    LIMIT_SENSITIVE = "limit_sensitive"
+
+
+class Channel(StrEnum):
+    WEB_FORM = "web_form"
+    EMAIL = "email"
+    SUPPORT_DESK = "support_desk"
+    PHONE = "phone"
+    API = "api"
+
+
+class DataPoint(StrEnum):
+    """Data points a requester may give to be matched against the service's records."""
+
+    PHONE = "phone"
+    DATE_OF_BIRTH = "date_of_birth"
+    POSTAL_CODE = "postal_code"
+
+
+class Person(Model):
+    full_name: ShortText
+    email: EmailStr
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{7,20}$")] | None = None
+
+
+class Requester(Person):
+    residence: Annotated[str, Field(min_length=2, max_length=10)] | None = None
+
+
+class Agent(Person):
+    authorization_url: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class CorrectionItem(Model):
+    """One thing the requester says is wrong, and what it should say."""
+
+    field: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    corrected_value: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class NewRequest(Model):
+    """A request as an intake system submits it, before it has an id and a receipt time."""
+
+    type: RequestType
+    jurisdiction: Jurisdiction
+    requester: Requester
+    agent: Agent | None = None
+    channel: Channel
+    details: LongText | None = None
+    specific_pieces: bool = False
+    corrections: Annotated[list[CorrectionItem], Field(max_length=50)] = []
+
+    @model_validator(mode="after")
+    def _corrections_match_type(self) -> NewRequest:
+        if self.type is RequestType.CORRECTION and not self.corrections:
+            raise ValueError("corrections: a correction request must list what is wrong")
+        if self.type is not RequestType.CORRECTION and self.corrections:
+            raise ValueError("corrections: only a correction request may carry corrections")
+        return self
+
+
+class RightsRequest(NewRequest):
+    request_id: Annotated[str, Field(pattern=REQUEST_ID_PATTERN)]
+    received_at: AwareDatetime
+
+
+class RequestPolicy(Model):
+    """Timing knobs from the settings, fixed into the run at submission so replays agree."""
+
+    eu_establishment: str = "IE"
+    verification_ttl_days: int = 7
+    verification_reminder_days: int = 2
+    verification_max_attempts: int = 5
+    reconfirmation_ttl_days: int = 7
+    extension_notice_lead_days: int = 5
+    operator_alert_lead_days: int = 5
+    report_link_ttl_days: int = 14
+
+
+class RightsRequestInput(Model):
+    request: RightsRequest
+    policy: RequestPolicy = RequestPolicy()
+
+
+class RequestStatus(StrEnum):
+    RECEIVED = "received"
+    AWAITING_AGENT_AUTHORIZATION = "awaiting_agent_authorization"
+    AWAITING_VERIFICATION = "awaiting_verification"
+    AWAITING_RECONFIRMATION = "awaiting_reconfirmation"
+    FULFILLING = "fulfilling"
+    RESPONDING = "responding"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    UNVERIFIABLE = "unverifiable"
+    NOT_RECONFIRMED = "not_reconfirmed"
+    AGENT_REJECTED = "agent_rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class StepName(StrEnum):
+    RECEIPT = "receipt"
+    AGENT_AUTHORIZATION = "agent_authorization"
+    IDENTITY_VERIFICATION = "identity_verification"
+    DELETION_RECONFIRMATION = "deletion_reconfirmation"
+    FULFILMENT = "fulfilment"
+    RESPONSE = "response"
+    RECORD = "record"
+
+
+class StepStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class StepState(BaseModel):
+    name: StepName
+    status: StepStatus = StepStatus.PENDING
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    note: str | None = None
+
+
+class NoticeKind(StrEnum):
+    RECEIPT = "receipt"
+    AGENT_AUTHORIZATION_NEEDED = "agent_authorization_needed"
+    AGENT_REJECTED = "agent_rejected"
+    VERIFICATION = "verification"
+    VERIFICATION_REMINDER = "verification_reminder"
+    UNVERIFIABLE = "unverifiable"
+    DELETION_RECONFIRMATION = "deletion_reconfirmation"
+    NOT_RECONFIRMED = "not_reconfirmed"
+    EXTENSION = "extension"
+    OPERATOR_TASK = "operator_task"
+    OPERATOR_DEADLINE_ALERT = "operator_deadline_alert"
+    COMPLETED = "completed"
+    DENIED = "denied"
+    WITHDRAWN = "withdrawn"
+
+
+class Recipient(StrEnum):
+    REQUESTER = "requester"
+    AGENT = "agent"
+    OPERATOR = "operator"
+
+
+class NoticeSent(Model):
+    kind: NoticeKind
+    key: str
+    recipient: Recipient
+    sent_at: datetime
+    delivered: bool = True
+
+
+class OutcomeStatus(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    RETAINED = "retained"
+    ESCALATED = "escalated"
+
+
+class Retention(Model):
+    """Data kept back from a deletion, with the legal obligation that requires keeping it."""
+
+    category: ShortText
+    basis: Annotated[str, Field(min_length=5, max_length=500)]
+
+
+class ProviderOutcome(Model):
+    provider: str
+    category: str
+    status: OutcomeStatus
+    records_affected: int = 0
+    retained: list[Retention] = []
+    corrected_fields: list[str] = []
+    evidence: list[str] = []
+    note: str | None = None
+    operator_follow_up: str | None = None
+
+
+class TaskReason(StrEnum):
+    MANUAL_PROVIDER = "manual_provider"
+    ESCALATED = "escalated"
+
+
+class ProviderTask(Model):
+    provider: str
+    reason: TaskReason
+    opened_at: datetime
+    detail: str
+
+
+class VerificationOutcome(StrEnum):
+    VERIFIED = "verified"
+    WRONG_TOKEN = "wrong_token"
+    EXPIRED = "expired"
+    ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+    NOT_MATCHED = "not_matched"
+
+
+class RequestState(BaseModel):
+    """What the `status` query returns: the whole run, step by step, with no personal data."""
+
+    request_id: str
+    type: RequestType
+    jurisdiction: Jurisdiction
+    channel: Channel
+    received_at: datetime
+    status: RequestStatus
+    due_dates: DueDates
+    respond_by: date
+    extended: bool = False
+    extension_reason: str | None = None
+    steps: list[StepState]
+    verification_attempts: int = 0
+    provider_outcomes: list[ProviderOutcome] = []
+    open_tasks: list[ProviderTask] = []
+    notices: list[NoticeSent] = []
+    denial_reason: str | None = None
+    closed_at: datetime | None = None
+
+
+class VerificationAnswer(Model):
+    """What a requester sends back through the verification link (through the API or CLI)."""
+
+    token: Annotated[str, Field(min_length=16, max_length=256)]
+    data_points: dict[DataPoint, Annotated[str, Field(min_length=1, max_length=100)]] = {}
+    declaration_signed: bool = False
+
+
+class ReconfirmationAnswer(Model):
+    token: Annotated[str, Field(min_length=16, max_length=256)]
+
+
+class AnswerResult(Model):
+    outcome: VerificationOutcome
+    attempts_left: int
+    message: str
+
+
+class OperatorNote(Model):
+    note: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class DenyInput(Model):
+    reason: Annotated[str, Field(min_length=5, max_length=2000)]
+
+
+class ExtendInput(Model):
+    reason: Annotated[str, Field(min_length=5, max_length=2000)]
+    days: Annotated[int, Field(ge=1, le=92)]
+
+
+class ProviderTaskDone(Model):
+    provider: ShortText
+    status: OutcomeStatus
+    basis: Annotated[str, Field(min_length=5, max_length=500)] | None = None
+    note: Annotated[str, Field(max_length=1000)] | None = None
+
+    @model_validator(mode="after")
+    def _retained_needs_basis(self) -> ProviderTaskDone:
+        if self.status is OutcomeStatus.ESCALATED:
+            raise ValueError("status: an operator closes a task as done, not_found or retained")
+        if self.status is OutcomeStatus.RETAINED and not self.basis:
+            raise ValueError("basis: a retained outcome must state its legal basis")
+        return self

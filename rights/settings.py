@@ -1,0 +1,111 @@
+"""Every knob of the service, read once from the environment (and `.env`).
+
+Everything else receives a `Settings` instance as an argument; nothing reads the environment
+on its own. A bad value fails start-up with a message naming the variable, so an operator
+learns about a typo before a request is lost to it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import EmailStr, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class MailBackend(StrEnum):
+    OUTBOX = "outbox"
+    SENDGRID = "sendgrid"
+
+
+class AppEnv(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """Start-up configuration is invalid; the message names each variable and the problem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "rights-requests"
+    data_dir: Path = Path("var")
+    mail_backend: MailBackend = MailBackend.OUTBOX
+    mail_outbox_dir: Path | None = None
+    mail_from: EmailStr = "privacy@health.example.com"
+    operator_email: EmailStr = "privacy-team@health.example.com"
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: str = "https://api.sendgrid.com"
+    mail_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    records_database_url: str | None = None
+    service_database_url: str | None = None
+    provider_registry: Path = Path("providers.toml")
+    public_base_url: str = "http://127.0.0.1:8000"
+    link_token_secret: SecretStr | None = None
+    eu_establishment: str = Field(default="IE", min_length=2, max_length=2)
+    verification_ttl_days: int = Field(default=7, ge=1, le=30)
+    verification_reminder_days: int = Field(default=2, ge=0, le=29)
+    verification_max_attempts: int = Field(default=5, ge=1, le=20)
+    reconfirmation_ttl_days: int = Field(default=7, ge=1, le=30)
+    extension_notice_lead_days: int = Field(default=5, ge=0, le=30)
+    operator_alert_lead_days: int = Field(default=5, ge=1, le=30)
+    report_link_ttl_days: int = Field(default=14, ge=1, le=90)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("eu_establishment")
+    @classmethod
+    def _country_upper(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _production_needs_secrets(self) -> Settings:
+        if self.mail_backend is MailBackend.SENDGRID and self.sendgrid_api_key is None:
+            raise ValueError("SENDGRID_API_KEY is required when MAIL_BACKEND=sendgrid")
+        if self.app_env is AppEnv.PRODUCTION and self.link_token_secret is None:
+            raise ValueError("LINK_TOKEN_SECRET is required when APP_ENV=production")
+        if self.verification_reminder_days >= self.verification_ttl_days:
+            raise ValueError(
+                "VERIFICATION_REMINDER_DAYS must be smaller than VERIFICATION_TTL_DAYS"
+            )
+        return self
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.mail_outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def records_url(self) -> str:
+        return self.records_database_url or f"sqlite:///{self.data_dir / 'records.db'}"
+
+    @property
+    def service_url(self) -> str:
+        return self.service_database_url or f"sqlite:///{self.data_dir / 'service.db'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            variable = "_".join(str(part) for part in item["loc"]).upper()
+            message = item["msg"].removeprefix("Value error, ")
+            problems.append(f"{variable}: {message}" if variable else message)
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

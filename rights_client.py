@@ -1,0 +1,201 @@
+"""The client functions both doors use: `starter.py` for operators and the HTTP API.
+
+Each function is one thing an intake system, a requester or an operator does to a request;
+errors come back as `RequestRefused` / `UnknownRequest` with a message fit to show a person.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from rights.deadlines import RightNotGranted, RightType, due_dates
+from rights.models import (
+    AnswerResult,
+    DenyInput,
+    ExtendInput,
+    NewRequest,
+    OperatorNote,
+    ProviderTaskDone,
+    ReconfirmationAnswer,
+    RequestPolicy,
+    RequestState,
+    RightsRequest,
+    RightsRequestInput,
+    VerificationAnswer,
+)
+from rights.settings import Settings
+from workflows.rights_request import RightsRequestWorkflow
+
+
+class RequestRefused(ValueError):
+    """The service will not take this action; the message says why, without personal data."""
+
+
+class UnknownRequest(LookupError):
+    pass
+
+
+def workflow_id(request_id: str) -> str:
+    return f"rights-request-{request_id}"
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def policy_from(settings: Settings) -> RequestPolicy:
+    return RequestPolicy(
+        eu_establishment=settings.eu_establishment,
+        verification_ttl_days=settings.verification_ttl_days,
+        verification_reminder_days=settings.verification_reminder_days,
+        verification_max_attempts=settings.verification_max_attempts,
+        reconfirmation_ttl_days=settings.reconfirmation_ttl_days,
+        extension_notice_lead_days=settings.extension_notice_lead_days,
+        operator_alert_lead_days=settings.operator_alert_lead_days,
+        report_link_ttl_days=settings.report_link_ttl_days,
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def submit_request(
+    client: Client,
+    settings: Settings,
+    new: NewRequest,
+    *,
+    request_id: str | None = None,
+    received_at: datetime | None = None,
+    task_queue: str | None = None,
+) -> RightsRequest:
+    """Start the run; refuse a right the jurisdiction does not grant, or a duplicate id."""
+    request = RightsRequest(
+        **new.model_dump(),
+        request_id=request_id or new_request_id(),
+        received_at=received_at or datetime.now(UTC),
+    )
+    try:
+        due_dates(
+            request.jurisdiction,
+            RightType(request.type.value),
+            request.received_at.date(),
+            eu_establishment=settings.eu_establishment,
+        )
+    except RightNotGranted as error:
+        raise RequestRefused(f"type: {error}") from None
+    try:
+        await client.start_workflow(
+            RightsRequestWorkflow.run,
+            RightsRequestInput(request=request, policy=policy_from(settings)),
+            id=workflow_id(request.request_id),
+            task_queue=task_queue or settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except WorkflowAlreadyStartedError:
+        raise RequestRefused(
+            f"request_id: a request with id {request.request_id} already exists"
+        ) from None
+    return request
+
+
+def _handle(client: Client, request_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(workflow_id(request_id))
+
+
+async def request_status(client: Client, request_id: str) -> RequestState:
+    try:
+        return await _handle(client, request_id).query(RightsRequestWorkflow.status)
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise UnknownRequest(f"no request with id {request_id}") from None
+        raise
+
+
+async def _update(client: Client, request_id: str, update: Any, argument: Any) -> Any:
+    try:
+        return await _handle(client, request_id).execute_update(update, argument)
+    except WorkflowUpdateFailedError as error:
+        cause = error.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise RequestRefused(message) from None
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise UnknownRequest(f"no open request with id {request_id}") from None
+        raise
+
+
+async def answer_verification(
+    client: Client, request_id: str, answer: VerificationAnswer
+) -> AnswerResult:
+    result: AnswerResult = await _update(
+        client, request_id, RightsRequestWorkflow.submit_verification, answer
+    )
+    return result
+
+
+async def confirm_deletion(
+    client: Client, request_id: str, answer: ReconfirmationAnswer
+) -> AnswerResult:
+    result: AnswerResult = await _update(
+        client, request_id, RightsRequestWorkflow.confirm_deletion, answer
+    )
+    return result
+
+
+async def approve_agent(client: Client, request_id: str, note: OperatorNote) -> RequestState:
+    state: RequestState = await _update(
+        client, request_id, RightsRequestWorkflow.approve_agent, note
+    )
+    return state
+
+
+async def reject_agent(client: Client, request_id: str, decision: DenyInput) -> RequestState:
+    state: RequestState = await _update(
+        client, request_id, RightsRequestWorkflow.reject_agent, decision
+    )
+    return state
+
+
+async def verify_manually(client: Client, request_id: str, note: OperatorNote) -> RequestState:
+    state: RequestState = await _update(
+        client, request_id, RightsRequestWorkflow.verify_manually, note
+    )
+    return state
+
+
+async def deny(client: Client, request_id: str, decision: DenyInput) -> RequestState:
+    state: RequestState = await _update(client, request_id, RightsRequestWorkflow.deny, decision)
+    return state
+
+
+async def withdraw(client: Client, request_id: str, note: OperatorNote) -> RequestState:
+    state: RequestState = await _update(client, request_id, RightsRequestWorkflow.withdraw, note)
+    return state
+
+
+async def provider_task_done(
+    client: Client, request_id: str, done: ProviderTaskDone
+) -> RequestState:
+    state: RequestState = await _update(
+        client, request_id, RightsRequestWorkflow.provider_task_done, done
+    )
+    return state
+
+
+async def extend(client: Client, request_id: str, extension: ExtendInput) -> RequestState:
+    state: RequestState = await _update(client, request_id, RightsRequestWorkflow.extend, extension)
+    return state

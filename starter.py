@@ -1,0 +1,266 @@
+"""The command line for intake systems and operators: submit, inspect and steer requests.
+
+Every command prints one JSON object on success; on failure, one line naming the problem on
+stderr and exit status 2. `deadlines` needs no server: it is the deadline engine itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import date
+from typing import Any, NoReturn
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import Client
+
+import rights_client
+from rights.deadlines import Jurisdiction, RightNotGranted, RightType, due_dates
+from rights.models import (
+    Agent,
+    Channel,
+    CorrectionItem,
+    DataPoint,
+    DenyInput,
+    ExtendInput,
+    NewRequest,
+    OperatorNote,
+    OutcomeStatus,
+    ProviderTaskDone,
+    ReconfirmationAnswer,
+    Requester,
+    RequestType,
+    VerificationAnswer,
+)
+from rights.settings import Settings, SettingsError, load_settings
+
+
+class CommandError(Exception):
+    pass
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments are one line on stderr naming the problem, for scripts and people alike."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message}\n")
+
+
+def _choice(kind: type[Any], label: str) -> Callable[[str], Any]:
+    def parse(value: str) -> Any:
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            raise argparse.ArgumentTypeError(
+                f"unknown {label} {value!r} (expected one of: {allowed})"
+            ) from None
+
+    return parse
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _correction(value: str) -> CorrectionItem:
+    field, separator, corrected = value.partition("=")
+    if not separator:
+        raise argparse.ArgumentTypeError(f"{value!r} is not FIELD=VALUE")
+    return CorrectionItem(field=field, corrected_value=corrected)
+
+
+def _data_point(value: str) -> tuple[DataPoint, str]:
+    name, separator, given = value.partition("=")
+    if not separator:
+        raise argparse.ArgumentTypeError(f"{value!r} is not NAME=VALUE")
+    point: DataPoint = _choice(DataPoint, "data point")(name)
+    return point, given
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="starter.py", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    deadlines = commands.add_parser("deadlines", help="due dates for a jurisdiction and type")
+    deadlines.add_argument(
+        "--jurisdiction", required=True, type=_choice(Jurisdiction, "jurisdiction")
+    )
+    deadlines.add_argument("--type", required=True, type=_choice(RightType, "request type"))
+    deadlines.add_argument("--received", required=True, type=_iso_date)
+    deadlines.add_argument("--eu-establishment", default=None)
+
+    submit = commands.add_parser("submit", help="start a request")
+    submit.add_argument("--type", required=True, type=_choice(RequestType, "request type"))
+    submit.add_argument("--jurisdiction", required=True, type=_choice(Jurisdiction, "jurisdiction"))
+    submit.add_argument("--email", required=True)
+    submit.add_argument("--name", required=True)
+    submit.add_argument("--phone")
+    submit.add_argument("--channel", default="web_form", type=_choice(Channel, "channel"))
+    submit.add_argument("--details")
+    submit.add_argument("--specific-pieces", action="store_true")
+    submit.add_argument(
+        "--correct", action="append", type=_correction, default=[], metavar="FIELD=VALUE"
+    )
+    submit.add_argument("--agent-name")
+    submit.add_argument("--agent-email")
+    submit.add_argument("--agent-authorization-url")
+    submit.add_argument("--request-id")
+
+    for name in ("status", "approve-agent", "verify-manually", "withdraw"):
+        command = commands.add_parser(name)
+        command.add_argument("request_id")
+        command.add_argument("--note")
+    for name in ("reject-agent", "deny"):
+        command = commands.add_parser(name)
+        command.add_argument("request_id")
+        command.add_argument("--reason", required=True)
+
+    done = commands.add_parser("task-done", help="close an operator task for one provider")
+    done.add_argument("request_id")
+    done.add_argument("--provider", required=True)
+    done.add_argument("--status", required=True, type=_choice(OutcomeStatus, "outcome"))
+    done.add_argument("--basis")
+    done.add_argument("--note")
+
+    extend = commands.add_parser("extend", help="extend the response deadline once, with a reason")
+    extend.add_argument("request_id")
+    extend.add_argument("--reason", required=True)
+    extend.add_argument("--days", required=True, type=int)
+
+    verify = commands.add_parser("answer-verification", help="what the verification link sends")
+    verify.add_argument("request_id")
+    verify.add_argument("--token", required=True)
+    verify.add_argument(
+        "--data-point", action="append", type=_data_point, default=[], metavar="NAME=VALUE"
+    )
+    verify.add_argument("--declaration-signed", action="store_true")
+
+    confirm = commands.add_parser("confirm-deletion", help="what the reconfirmation link sends")
+    confirm.add_argument("request_id")
+    confirm.add_argument("--token", required=True)
+    return parser
+
+
+def deadlines_command(args: argparse.Namespace, settings: Settings | None) -> dict[str, Any]:
+    establishment = args.eu_establishment or (settings.eu_establishment if settings else "IE")
+    try:
+        dates = due_dates(
+            args.jurisdiction, args.type, args.received, eu_establishment=establishment
+        )
+    except (RightNotGranted, ValueError) as error:
+        raise CommandError(str(error)) from None
+    return dates.model_dump(mode="json")
+
+
+def new_request(args: argparse.Namespace) -> NewRequest:
+    agent = None
+    if args.agent_name or args.agent_email:
+        agent = Agent(
+            full_name=args.agent_name or "",
+            email=args.agent_email or "",
+            authorization_url=args.agent_authorization_url,
+        )
+    return NewRequest(
+        type=args.type,
+        jurisdiction=args.jurisdiction,
+        requester=Requester(full_name=args.name, email=args.email, phone=args.phone),
+        agent=agent,
+        channel=args.channel,
+        details=args.details,
+        specific_pieces=args.specific_pieces,
+        corrections=args.correct,
+    )
+
+
+async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
+    client: Client = await rights_client.connect(settings)
+    rid: str = getattr(args, "request_id", None) or ""
+    commands: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
+        "status": lambda: rights_client.request_status(client, rid),
+        "approve-agent": lambda: rights_client.approve_agent(
+            client, rid, OperatorNote(note=args.note)
+        ),
+        "verify-manually": lambda: rights_client.verify_manually(
+            client, rid, OperatorNote(note=args.note)
+        ),
+        "withdraw": lambda: rights_client.withdraw(client, rid, OperatorNote(note=args.note)),
+        "reject-agent": lambda: rights_client.reject_agent(
+            client, rid, DenyInput(reason=args.reason)
+        ),
+        "deny": lambda: rights_client.deny(client, rid, DenyInput(reason=args.reason)),
+        "task-done": lambda: rights_client.provider_task_done(
+            client,
+            rid,
+            ProviderTaskDone(
+                provider=args.provider, status=args.status, basis=args.basis, note=args.note
+            ),
+        ),
+        "extend": lambda: rights_client.extend(
+            client, rid, ExtendInput(reason=args.reason, days=args.days)
+        ),
+        "answer-verification": lambda: rights_client.answer_verification(
+            client,
+            rid,
+            VerificationAnswer(
+                token=args.token,
+                data_points=dict(args.data_point),
+                declaration_signed=args.declaration_signed,
+            ),
+        ),
+        "confirm-deletion": lambda: rights_client.confirm_deletion(
+            client, rid, ReconfirmationAnswer(token=args.token)
+        ),
+    }
+    if args.command == "submit":
+        request = await rights_client.submit_request(
+            client, settings, new_request(args), request_id=args.request_id
+        )
+        return {
+            "request_id": request.request_id,
+            "workflow_id": rights_client.workflow_id(request.request_id),
+        }
+    return await commands[args.command]()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "deadlines":
+            output = deadlines_command(args, None)
+        else:
+            output = asyncio.run(server_command(args, load_settings()))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or 'input'}: {item['msg']}"
+            for item in error.errors()
+        )
+        return _fail(problems)
+    except (
+        CommandError,
+        SettingsError,
+        rights_client.RequestRefused,
+        rights_client.UnknownRequest,
+    ) as error:
+        return _fail(str(error))
+    except RuntimeError as error:
+        return _fail(f"cannot reach Temporal: {error}")
+    if isinstance(output, BaseModel):
+        output = output.model_dump(mode="json")
+    print(json.dumps(output, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""What a test drives: a real worker on its own task queue, its outbox and its databases."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+import rights_client
+from activities.providers.registry import Registry, load_registry
+from rights.deadlines import Jurisdiction
+from rights.models import (
+    Agent,
+    Channel,
+    CorrectionItem,
+    DenyInput,
+    NewRequest,
+    Requester,
+    RequestState,
+    RequestStatus,
+    RequestType,
+    RightsRequest,
+)
+from rights.settings import Settings, load_settings
+from sample_service import SAMPLE_PEOPLE, accounts, add_person, create_service_schema
+from worker import build_activities, build_worker
+
+ROOT = Path(__file__).resolve().parent.parent
+HISTORIES = ROOT / "tests" / "histories"
+TOKEN_IN_LINK = re.compile(r"\?token=([A-Za-z0-9_-]+)")
+
+MARIA = SAMPLE_PEOPLE[0]
+
+
+def default_registry(*, manual: bool = True) -> Registry:
+    registry = load_registry(ROOT / "providers.toml")
+    if manual:
+        return registry
+    return registry.model_copy(
+        update={"providers": [p for p in registry.providers if p.kind != "manual"]}
+    )
+
+
+class Harness:
+    def __init__(self, env: WorkflowEnvironment, settings: Settings) -> None:
+        self.env = env
+        self.client = env.client
+        self.settings = settings
+        self.service_engine = sa.create_engine(settings.service_url)
+        self.records_engine = sa.create_engine(settings.records_url)
+        self._to_record: list[tuple[str, str]] = []
+        self._submitted: list[str] = []
+
+    @classmethod
+    @asynccontextmanager
+    async def running(
+        cls,
+        env: WorkflowEnvironment,
+        data_dir: Path,
+        *,
+        registry: Registry | None = None,
+        **overrides: Any,
+    ) -> AsyncIterator[Harness]:
+        settings = load_settings(
+            **{
+                "_env_file": None,
+                "data_dir": data_dir,
+                "task_queue": f"rights-{uuid.uuid4().hex[:8]}",
+                "link_token_secret": "test-link-secret-0123456789abcdef",
+                **overrides,
+            }
+        )
+        harness = cls(env, settings)
+        create_service_schema(harness.service_engine)
+        with harness.service_engine.connect() as db:
+            if db.execute(sa.select(accounts.c.id)).first() is None:
+                add_person(harness.service_engine, *MARIA)
+        activities = build_activities(settings, registry or default_registry())
+        async with build_worker(env.client, settings, activities):
+            try:
+                yield harness
+                await harness.write_recorded_histories()
+            finally:
+                await harness.close_leftovers()
+        harness.service_engine.dispose()
+        harness.records_engine.dispose()
+
+    async def submit(
+        self,
+        type: RequestType,
+        *,
+        jurisdiction: Jurisdiction = Jurisdiction.US_CA,
+        email: str = MARIA[0],
+        full_name: str = MARIA[1],
+        agent: Agent | None = None,
+        specific_pieces: bool = False,
+        corrections: list[CorrectionItem] | None = None,
+        request_id: str | None = None,
+        received_at: datetime | None = None,
+    ) -> RightsRequest:
+        new = NewRequest(
+            type=type,
+            jurisdiction=jurisdiction,
+            requester=Requester(full_name=full_name, email=email, residence=jurisdiction.value),
+            agent=agent,
+            channel=Channel.WEB_FORM,
+            specific_pieces=specific_pieces,
+            corrections=corrections or [],
+        )
+        # The time-skipping server's clock is shared by all tests and runs ahead of the wall
+        # clock once a test skips time, so receipt is stamped with the server's own time.
+        request = await rights_client.submit_request(
+            self.client,
+            self.settings,
+            new,
+            request_id=request_id,
+            received_at=received_at or await self.env.get_current_time(),
+        )
+        self._submitted.append(request.request_id)
+        return request
+
+    def handle(self, request_id: str) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(rights_client.workflow_id(request_id))
+
+    async def status(self, request_id: str) -> RequestState:
+        return await rights_client.request_status(self.client, request_id)
+
+    async def wait_for(
+        self, request_id: str, condition: Callable[[RequestState], bool], *, seconds: float = 30
+    ) -> RequestState:
+        """Poll the status query until `condition` holds: waits on a condition, not a clock."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + seconds
+        while True:
+            state = await self.status(request_id)
+            if condition(state):
+                return state
+            if loop.time() > give_up:
+                raise AssertionError(f"condition not reached; last state: {state.model_dump()}")
+            await asyncio.sleep(0.05)
+
+    async def wait_for_status(self, request_id: str, status: RequestStatus) -> RequestState:
+        return await self.wait_for(request_id, lambda state: state.status is status)
+
+    async def wait_for_notice(self, request_id: str, kind: str, count: int = 1) -> RequestState:
+        return await self.wait_for(
+            request_id,
+            lambda state: sum(n.kind.value == kind for n in state.notices) >= count,
+        )
+
+    async def close_leftovers(self) -> None:
+        """Deny the runs a test left open, so no timers of theirs outlive the test.
+
+        Not `terminate`: the time-skipping test server keeps its clock locked after a run with
+        completed Updates is terminated, which stalls every later test's time skipping.
+        """
+        for request_id in self._submitted:
+            description = await self.handle(request_id).describe()
+            if description.status is not WorkflowExecutionStatus.RUNNING:
+                continue
+            with contextlib.suppress(rights_client.RequestRefused):
+                await rights_client.deny(
+                    self.client, request_id, DenyInput(reason="closed at the end of the test")
+                )
+            await self.result(request_id)
+
+    def save_history_if_recording(self, request_id: str, name: str) -> None:
+        """RECORD_HISTORIES=1 refreshes tests/histories/ from this run (see test_replay)."""
+        self._to_record.append((request_id, name))
+
+    async def write_recorded_histories(self) -> None:
+        if not os.environ.get("RECORD_HISTORIES"):
+            return
+        HISTORIES.mkdir(exist_ok=True)
+        for request_id, name in self._to_record:
+            history = await self.handle(request_id).fetch_history()
+            (HISTORIES / f"{name}.json").write_text(history.to_json())
+
+    async def result(self, request_id: str) -> RequestState:
+        """Await the run's end; the time-skipping server jumps over timers meanwhile.
+
+        Only handles from `start_workflow` unlock time skipping on their own, and the runs here
+        are started by `rights_client`, so the lock is lifted explicitly.
+        """
+        handle = self.client.get_workflow_handle(
+            rights_client.workflow_id(request_id), result_type=RequestState
+        )
+        service = self.client.test_service
+        await service.unlock_time_skipping(UnlockTimeSkippingRequest())
+        try:
+            while True:
+                try:
+                    result: RequestState = await handle.result()
+                    return result
+                except RuntimeError as error:
+                    # The test server can end a long poll with no event when the skipped time
+                    # passes the poll's timeout; the run is still going, so poll again.
+                    if "No completion event found" not in str(error):
+                        raise
+        finally:
+            await service.lock_time_skipping(LockTimeSkippingRequest())
+
+    def outbox(self, request_id: str) -> list[EmailMessage]:
+        """The messages of one request in the order they were written."""
+        paths = sorted(
+            self.settings.outbox_dir.glob(f"{request_id}-*.eml"),
+            key=lambda path: path.stat().st_mtime_ns,
+        )
+        parser = BytesParser(policy=policy.default)
+        return [parser.parsebytes(path.read_bytes()) for path in paths]  # type: ignore[misc]
+
+    def notice_kinds(self, request_id: str) -> list[str]:
+        return [str(message["X-Notice-Kind"]) for message in self.outbox(request_id)]
+
+    def message(self, request_id: str, kind: str) -> EmailMessage:
+        matching = [m for m in self.outbox(request_id) if m["X-Notice-Kind"] == kind]
+        assert matching, f"no {kind} notice in {self.notice_kinds(request_id)}"
+        return matching[-1]
+
+    def text(self, request_id: str, kind: str) -> str:
+        body = self.message(request_id, kind).get_body(("plain",))
+        assert body is not None
+        return str(body.get_content())
+
+    def link_token(self, request_id: str, kind: str) -> str:
+        found = TOKEN_IN_LINK.search(self.text(request_id, kind))
+        assert found, f"no link in the {kind} notice"
+        return found.group(1)

@@ -1,0 +1,435 @@
+"""The request lifecycle as a requester and an operator see it: notices, rows, record, status."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+import rights_client
+from rights.deadlines import Jurisdiction
+from rights.models import (
+    Agent,
+    CorrectionItem,
+    DataPoint,
+    DenyInput,
+    ExtendInput,
+    OperatorNote,
+    OutcomeStatus,
+    ProviderTaskDone,
+    ReconfirmationAnswer,
+    RequestStatus,
+    RequestType,
+    StepStatus,
+    VerificationAnswer,
+    VerificationOutcome,
+)
+from sample_service import accounts, appointments, messages, payments
+from tests.harness import MARIA, Harness
+
+PHONE = {DataPoint.PHONE: MARIA[2]}
+AGENT = Agent(
+    full_name="Dana Whitfield",
+    email="dana@agents.example.org",
+    authorization_url="https://agents.example.org/permissions/77.pdf",
+)
+
+
+async def verify(harness: Harness, request_id: str) -> None:
+    await harness.wait_for_notice(request_id, "verification")
+    token = harness.link_token(request_id, "verification")
+    result = await rights_client.answer_verification(
+        harness.client, request_id, VerificationAnswer(token=token, data_points=PHONE)
+    )
+    assert result.outcome is VerificationOutcome.VERIFIED, result
+
+
+async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION)
+    rid = request.request_id
+
+    await verify(harness, rid)
+    await harness.wait_for_notice(rid, "deletion_reconfirmation")
+    confirm = harness.link_token(rid, "deletion_reconfirmation")
+    answer = await rights_client.confirm_deletion(
+        harness.client, rid, ReconfirmationAnswer(token=confirm)
+    )
+    assert answer.outcome is VerificationOutcome.VERIFIED
+
+    await harness.wait_for(rid, lambda s: any(t.provider == "paper-archive" for t in s.open_tasks))
+    await rights_client.provider_task_done(
+        harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
+    )
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    assert harness.notice_kinds(rid) == [
+        "receipt",
+        "verification",
+        "deletion_reconfirmation",
+        "operator_task",
+        "completed",
+    ]
+    with harness.service_engine.connect() as db:
+        account = db.execute(sa.select(accounts)).one()
+        assert account.email == f"deleted-{account.id}@deleted.invalid"
+        assert account.full_name == "[redacted]" and account.phone is None
+        assert db.execute(sa.select(sa.func.count()).select_from(appointments)).scalar() == 0
+        assert db.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 0
+        assert db.execute(sa.select(sa.func.count()).select_from(payments)).scalar() == 1
+    outcomes = {o.provider: o for o in final.provider_outcomes}
+    assert outcomes["service-database"].status is OutcomeStatus.RETAINED
+    assert outcomes["paper-archive"].status is OutcomeStatus.DONE
+    completed = harness.text(rid, "completed")
+    assert "payment records: kept 7 years" in completed
+    with harness.records_engine.connect() as db:
+        record = db.execute(sa.text("select * from compliance_records")).one()
+    assert record.request_id == rid and record.status == "completed"
+    assert record.request_type == "deletion" and record.channel == "web_form"
+
+
+async def test_access_report_matches_the_database(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS)
+    rid = request.request_id
+    await verify(harness, rid)
+    await harness.wait_for(rid, lambda s: bool(s.open_tasks))
+    await rights_client.provider_task_done(
+        harness.client,
+        rid,
+        ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
+    )
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    report_dir = harness.settings.reports_dir / rid
+    report = json.loads((report_dir / "report.json").read_text())
+    (source,) = report["sources"]
+    with harness.service_engine.connect() as db:
+        account = db.execute(sa.select(accounts)).one()
+        appointment_count = db.execute(
+            sa.select(sa.func.count()).select_from(appointments)
+        ).scalar()
+    assert source["tables"]["accounts"][0]["email"] == account.email == MARIA[0]
+    assert len(source["tables"]["appointments"]) == appointment_count == 2
+    assert len(source["tables"]["payments"]) == 1
+    assert MARIA[1] in (report_dir / "report.html").read_text()
+    completed = harness.text(rid, "completed")
+    assert f"/r/{rid}/report?token=" in completed
+    assert not harness.message(rid, "completed").get_payload()[0].is_attachment()
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    assert datetime.fromisoformat(manifest["expires_at"]) > final.closed_at  # type: ignore[operator]
+
+
+async def test_verification_expires_after_a_reminder(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.UNVERIFIABLE
+    assert harness.notice_kinds(rid) == [
+        "receipt",
+        "verification",
+        "verification_reminder",
+        "unverifiable",
+    ]
+    assert harness.link_token(rid, "verification") != harness.link_token(
+        rid, "verification_reminder"
+    )
+    assert "expired" in harness.text(rid, "unverifiable")
+    reminder_sent = next(n for n in final.notices if n.kind.value == "verification_reminder")
+    assert reminder_sent.sent_at - final.received_at >= timedelta(days=5)
+    with harness.service_engine.connect() as db:
+        assert db.execute(sa.select(sa.func.count()).select_from(appointments)).scalar() == 2
+
+
+async def test_verification_attempts_are_exhausted(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    wrong = VerificationAnswer(token="x" * 43, data_points=PHONE)
+
+    outcomes = [
+        (await rights_client.answer_verification(harness.client, rid, wrong)).outcome
+        for _ in range(harness.settings.verification_max_attempts)
+    ]
+    # Refused by the validator while the run is still closing, or unknown once it has closed.
+    with pytest.raises((rights_client.RequestRefused, rights_client.UnknownRequest)):
+        await rights_client.answer_verification(harness.client, rid, wrong)
+    final = await harness.result(rid)
+
+    assert outcomes == [VerificationOutcome.WRONG_TOKEN] * 4 + [
+        VerificationOutcome.ATTEMPTS_EXHAUSTED
+    ]
+    assert final.status is RequestStatus.UNVERIFIABLE
+    assert final.verification_attempts == 5
+    assert "attempts were used up" in harness.text(rid, "unverifiable")
+
+
+async def test_verification_needs_matching_details(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS, specific_pieces=True)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    token = harness.link_token(rid, "verification")
+
+    wrong_phone = await rights_client.answer_verification(
+        harness.client,
+        rid,
+        VerificationAnswer(token=token, data_points={DataPoint.PHONE: "+1 415 555 9999"}),
+    )
+    no_declaration = await rights_client.answer_verification(
+        harness.client,
+        rid,
+        VerificationAnswer(
+            token=token,
+            data_points={DataPoint.PHONE: MARIA[2], DataPoint.DATE_OF_BIRTH: MARIA[3]},
+        ),
+    )
+    verified = await rights_client.answer_verification(
+        harness.client,
+        rid,
+        VerificationAnswer(
+            token=token,
+            data_points={DataPoint.PHONE: MARIA[2], DataPoint.DATE_OF_BIRTH: MARIA[3]},
+            declaration_signed=True,
+        ),
+    )
+
+    assert wrong_phone.outcome is VerificationOutcome.NOT_MATCHED
+    assert "phone given does not match" in wrong_phone.message
+    assert MARIA[2] not in wrong_phone.message
+    assert no_declaration.outcome is VerificationOutcome.NOT_MATCHED
+    assert "signed declaration" in no_declaration.message
+    assert verified.outcome is VerificationOutcome.VERIFIED
+    assert verified.attempts_left == 2
+    await harness.wait_for_status(rid, RequestStatus.FULFILLING)
+
+
+async def test_deletion_not_reconfirmed_closes_with_notice(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION)
+    rid = request.request_id
+    await verify(harness, rid)
+    await harness.wait_for_notice(rid, "deletion_reconfirmation")
+
+    await harness.env.sleep(timedelta(days=harness.settings.reconfirmation_ttl_days, hours=1))
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.NOT_RECONFIRMED
+    assert harness.notice_kinds(rid)[-1] == "not_reconfirmed"
+    assert "not deleted anything" in harness.text(rid, "not_reconfirmed")
+    with harness.service_engine.connect() as db:
+        assert db.execute(sa.select(accounts.c.email)).scalar() == MARIA[0]
+        assert db.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 2
+
+
+async def test_agent_rejected_closes_without_verification(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION, agent=AGENT)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "agent_authorization_needed")
+    operator_mail = harness.message(rid, "agent_authorization_needed")
+    assert operator_mail["To"] == harness.settings.operator_email
+    assert AGENT.authorization_url in harness.text(rid, "agent_authorization_needed")  # type: ignore[operator]
+
+    await rights_client.reject_agent(
+        harness.client, rid, DenyInput(reason="the signed permission was not provided")
+    )
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.AGENT_REJECTED
+    assert harness.notice_kinds(rid) == ["receipt", "agent_authorization_needed", "agent_rejected"]
+    rejected = harness.message(rid, "agent_rejected")
+    assert rejected["To"] == AGENT.email
+    assert "signed permission was not provided" in harness.text(rid, "agent_rejected")
+
+
+async def test_agent_approved_then_requester_verifies_directly(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS, agent=AGENT)
+    rid = request.request_id
+    await harness.wait_for_status(rid, RequestStatus.AWAITING_AGENT_AUTHORIZATION)
+    with pytest.raises(rights_client.RequestRefused, match="not waiting for identity"):
+        await rights_client.verify_manually(harness.client, rid, OperatorNote())
+
+    await rights_client.approve_agent(harness.client, rid, OperatorNote(note="POA on file"))
+    await verify(harness, rid)
+
+    assert harness.message(rid, "verification")["To"] == MARIA[0]
+    state = await harness.wait_for_status(rid, RequestStatus.FULFILLING)
+    steps = {step.name.value: step for step in state.steps}
+    assert steps["agent_authorization"].status is StepStatus.DONE
+    assert steps["identity_verification"].status is StepStatus.DONE
+
+
+async def test_operator_deny_sends_the_reason_and_further_rights(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION, jurisdiction=Jurisdiction.US_CO)
+    rid = request.request_id
+    await harness.wait_for_status(rid, RequestStatus.AWAITING_VERIFICATION)
+    reason = "the records are subject to a litigation hold (C.R.S. 6-1-1304(3)(a)(IV))"
+
+    await rights_client.deny(harness.client, rid, DenyInput(reason=reason))
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.DENIED
+    assert final.denial_reason == reason
+    denied = harness.text(rid, "denied")
+    assert reason in denied and "appeal" in denied and "Colorado Attorney General" in denied
+    steps = {step.name.value: step for step in final.steps}
+    assert steps["identity_verification"].status is StepStatus.FAILED
+    with harness.records_engine.connect() as db:
+        record = db.execute(sa.text("select status, denial_basis from compliance_records")).one()
+    assert tuple(record) == ("denied", reason)
+    with pytest.raises(rights_client.UnknownRequest):
+        await rights_client.deny(harness.client, rid, DenyInput(reason=reason))
+
+
+async def test_withdrawn_request_stops_and_confirms(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION)
+    rid = request.request_id
+    await verify(harness, rid)
+    await harness.wait_for_status(rid, RequestStatus.AWAITING_RECONFIRMATION)
+
+    await rights_client.withdraw(harness.client, rid, OperatorNote(note="requester phoned"))
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.WITHDRAWN
+    assert harness.notice_kinds(rid)[-1] == "withdrawn"
+    with harness.service_engine.connect() as db:
+        assert db.execute(sa.select(sa.func.count()).select_from(appointments)).scalar() == 2
+
+
+async def reach_open_manual_task(harness: Harness) -> str:
+    request = await harness.submit(RequestType.DELETION)
+    rid = request.request_id
+    await verify(harness, rid)
+    await harness.wait_for_notice(rid, "deletion_reconfirmation")
+    await rights_client.confirm_deletion(
+        harness.client,
+        rid,
+        ReconfirmationAnswer(token=harness.link_token(rid, "deletion_reconfirmation")),
+    )
+    await harness.wait_for(rid, lambda s: any(t.provider == "paper-archive" for t in s.open_tasks))
+    return rid
+
+
+async def test_extension_notice_while_task_open_then_response_before_extended_date(
+    harness: Harness,
+) -> None:
+    rid = await reach_open_manual_task(harness)
+    received = (await harness.status(rid)).due_dates.received
+
+    await harness.env.sleep(timedelta(days=41))
+    state = await harness.wait_for_notice(rid, "extension")
+    await rights_client.provider_task_done(
+        harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
+    )
+    final = await harness.result(rid)
+
+    assert state.extended and state.respond_by == received + timedelta(days=90)
+    extension = harness.text(rid, "extension")
+    assert state.respond_by.isoformat() in extension and "taking longer" in extension
+    sent = {n.kind.value: n.sent_at.date() for n in final.notices}
+    assert sent["extension"] <= state.due_dates.respond_by
+    assert sent["completed"] <= final.respond_by
+    assert harness.notice_kinds(rid)[-2:] == ["extension", "completed"]
+
+
+async def test_operator_alert_near_the_extended_date(harness: Harness) -> None:
+    rid = await reach_open_manual_task(harness)
+
+    await harness.env.sleep(timedelta(days=86))
+    state = await harness.wait_for_notice(rid, "operator_deadline_alert")
+
+    alert = harness.message(rid, "operator_deadline_alert")
+    assert alert["To"] == harness.settings.operator_email
+    assert state.respond_by.isoformat() in str(alert["Subject"])
+    assert "paper-archive" in harness.text(rid, "operator_deadline_alert")
+    sent = next(n for n in state.notices if n.kind.value == "operator_deadline_alert")
+    assert sent.sent_at.date() < state.respond_by
+    await rights_client.deny(harness.client, rid, DenyInput(reason="closing the test run"))
+    assert (await harness.result(rid)).status is RequestStatus.DENIED
+
+
+async def test_operator_extension_is_bounded_by_law(harness: Harness) -> None:
+    rid = await reach_open_manual_task(harness)
+
+    with pytest.raises(rights_client.RequestRefused, match="would pass the latest lawful date"):
+        await rights_client.extend(harness.client, rid, ExtendInput(reason="complex", days=46))
+    state = await rights_client.extend(
+        harness.client, rid, ExtendInput(reason="the archive is off site", days=30)
+    )
+    with pytest.raises(rights_client.RequestRefused, match="already been extended"):
+        await rights_client.extend(harness.client, rid, ExtendInput(reason="again", days=5))
+
+    assert state.respond_by == state.due_dates.respond_by + timedelta(days=30)
+    assert "the archive is off site" in harness.text(rid, "extension")
+
+
+async def test_duplicate_submission_is_refused(harness: Harness) -> None:
+    first = await harness.submit(RequestType.OPT_OUT, request_id="dup-request-0001")
+
+    with pytest.raises(rights_client.RequestRefused, match="already exists"):
+        await harness.submit(RequestType.DELETION, request_id="dup-request-0001")
+    final = await harness.result(first.request_id)
+
+    assert final.type is RequestType.OPT_OUT
+
+
+async def test_right_not_granted_is_refused_before_starting(harness: Harness) -> None:
+    with pytest.raises(rights_client.RequestRefused, match="US-CO does not grant"):
+        await harness.submit(
+            RequestType.LIMIT_SENSITIVE, jurisdiction=Jurisdiction.US_CO, request_id="not-granted-1"
+        )
+    with pytest.raises(rights_client.UnknownRequest):
+        await harness.status("not-granted-1")
+
+
+async def test_opt_out_needs_no_verification(harness: Harness) -> None:
+    request = await harness.submit(RequestType.OPT_OUT)
+    final = await harness.result(request.request_id)
+
+    assert final.status is RequestStatus.COMPLETED
+    assert harness.notice_kinds(request.request_id) == ["receipt", "completed"]
+    steps = {step.name.value: step.status for step in final.steps}
+    assert steps["identity_verification"] is StepStatus.SKIPPED
+    with harness.service_engine.connect() as db:
+        assert db.execute(sa.select(accounts.c.sale_opt_out)).scalar() is True
+    assert final.due_dates.extended_respond_by is None
+
+
+async def test_correction_applies_allowed_fields_and_tasks_the_rest(harness: Harness) -> None:
+    corrections = [
+        CorrectionItem(field="phone", corrected_value="+1 415 555 0199"),
+        CorrectionItem(field="date_of_birth", corrected_value="1984-03-21"),
+    ]
+    request = await harness.submit(RequestType.CORRECTION, corrections=corrections)
+    rid = request.request_id
+    await verify(harness, rid)
+    state = await harness.wait_for(
+        rid, lambda s: any(t.provider == "service-database" for t in s.open_tasks)
+    )
+    task = next(t for t in state.open_tasks if t.provider == "service-database")
+    assert task.detail == "correct by hand: date_of_birth"
+    for provider in ("service-database", "paper-archive"):
+        await rights_client.provider_task_done(
+            harness.client, rid, ProviderTaskDone(provider=provider, status=OutcomeStatus.DONE)
+        )
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    with harness.service_engine.connect() as db:
+        assert db.execute(sa.select(accounts.c.phone)).scalar() == "+1 415 555 0199"
+    assert "Corrected: phone." in harness.text(rid, "completed")
+
+
+async def test_status_query_carries_no_personal_data(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION, agent=AGENT)
+    state = await harness.wait_for_status(
+        request.request_id, RequestStatus.AWAITING_AGENT_AUTHORIZATION
+    )
+    dumped = state.model_dump_json()
+    for secret in (MARIA[0], MARIA[1], AGENT.email, AGENT.full_name):
+        assert secret not in dumped
+    await rights_client.withdraw(harness.client, request.request_id, OperatorNote())
+    await harness.result(request.request_id)

@@ -1,0 +1,734 @@
+"""RightsRequestWorkflow: one run per privacy rights request, one step per promise.
+
+receipt → authorize agent → verify identity → reconfirm deletion → fulfil → respond → record,
+with the deadline watch running beside it. Operators steer through Updates; `status` answers
+with the step-by-step state and no personal data. Deterministic: time from `workflow.now()`,
+nonces from `workflow.uuid4()`, every side effect in an activity named in `ActivityName`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from rights import search_attributes
+from rights.activity_inputs import (
+    ActivityName,
+    FulfilAtProviderInput,
+    IdentityMatch,
+    LinkPurpose,
+    LinkSpec,
+    MatchIdentityInput,
+    NoticeDelivery,
+    NoticeFacts,
+    PlanProvidersInput,
+    ProviderKind,
+    ProviderPlan,
+    ProviderRef,
+    PublishReportInput,
+    ReportPublished,
+    SendNoticeInput,
+    WriteRecordInput,
+)
+from rights.challenges import Challenge
+from rights.deadlines import RightType, due_dates
+from rights.models import (
+    AnswerResult,
+    DenyInput,
+    ExtendInput,
+    NoticeKind,
+    NoticeSent,
+    OperatorNote,
+    ProviderOutcome,
+    ProviderTask,
+    ProviderTaskDone,
+    Recipient,
+    ReconfirmationAnswer,
+    RequestState,
+    RequestStatus,
+    Retention,
+    RightsRequestInput,
+    StepName,
+    StepState,
+    StepStatus,
+    TaskReason,
+    VerificationAnswer,
+    VerificationOutcome,
+)
+from rights.plans import VerificationStandard, plan_for
+from rights.remedies import further_rights
+
+NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["MailRejected"],
+)
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["ProviderRejected", "ProviderMisconfigured"],
+)
+LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
+# A provider that keeps failing transiently for a day goes to an operator rather than the
+# request silently running out its legal deadline.
+PROVIDER_GIVE_UP_AFTER = timedelta(days=1)
+
+
+class RequestClosed(Exception):
+    """An operator denied the request or the requester withdrew it; the lifecycle stops."""
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+@workflow.defn
+class RightsRequestWorkflow:
+    @workflow.init
+    def __init__(self, input: RightsRequestInput) -> None:
+        self._request = input.request
+        self._policy = input.policy
+        self._plan = plan_for(input.request)
+        dates = due_dates(
+            input.request.jurisdiction,
+            RightType(input.request.type.value),
+            input.request.received_at.date(),
+            eu_establishment=input.policy.eu_establishment,
+        )
+        self._state = RequestState(
+            request_id=input.request.request_id,
+            type=input.request.type,
+            jurisdiction=input.request.jurisdiction,
+            channel=input.request.channel,
+            received_at=input.request.received_at,
+            status=RequestStatus.RECEIVED,
+            due_dates=dates,
+            respond_by=dates.respond_by,
+            steps=[StepState(name=name) for name in StepName],
+        )
+        self._agent_approved: bool | None = None
+        self._verification: Challenge | None = None
+        self._verified: bool | None = None
+        self._unverified_reason = ""
+        self._matching = False
+        self._reconfirmation: Challenge | None = None
+        self._reconfirmed: bool | None = None
+        self._closing: RequestStatus | None = None
+        self._task_results: dict[str, ProviderTaskDone] = {}
+        self._finished = False
+        self._deadline_changes = 0
+        self._alerted = False
+
+    # The lifecycle ------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: RightsRequestInput) -> RequestState:
+        deadline_watch = asyncio.create_task(self._watch_deadlines())
+        try:
+            final = await self._carry_out()
+        except RequestClosed:
+            final = self._closing or RequestStatus.DENIED
+            for step in self._state.steps:
+                if step.status is StepStatus.ACTIVE:
+                    self._finish(step.name, StepStatus.FAILED, f"closed: {final.value}")
+        self._finished = True
+        await self._respond(final)
+        await self._record()
+        await deadline_watch
+        return self._state
+
+    async def _carry_out(self) -> RequestStatus:
+        await self._confirm_receipt()
+        if not await self._authorize_agent():
+            return RequestStatus.AGENT_REJECTED
+        if not await self._verify_identity():
+            return RequestStatus.UNVERIFIABLE
+        if not await self._reconfirm_deletion():
+            return RequestStatus.NOT_RECONFIRMED
+        await self._fulfil()
+        return RequestStatus.COMPLETED
+
+    async def _confirm_receipt(self) -> None:
+        self._begin(StepName.RECEIPT)
+        dates = self._state.due_dates
+        workflow.upsert_search_attributes(
+            [
+                search_attributes.REQUEST_TYPE.value_set(self._request.type.value),
+                search_attributes.JURISDICTION.value_set(self._request.jurisdiction.value),
+                search_attributes.STATUS.value_set(self._state.status.value),
+                search_attributes.RESPOND_BY.value_set(start_of(dates.respond_by)),
+            ]
+        )
+        await self._notify(
+            NoticeKind.RECEIPT,
+            Recipient.REQUESTER,
+            NoticeFacts(
+                respond_by=dates.respond_by,
+                respond_basis=dates.legal_basis.respond_by,
+                acknowledge_basis=dates.legal_basis.acknowledge_by,
+            ),
+        )
+        self._finish(StepName.RECEIPT, StepStatus.DONE)
+
+    async def _authorize_agent(self) -> bool:
+        """An agent acts only with proof of permission an operator has accepted (11 CCR §7063)."""
+        if self._request.agent is None:
+            self._finish(StepName.AGENT_AUTHORIZATION, StepStatus.SKIPPED, "no agent")
+            return True
+        self._begin(StepName.AGENT_AUTHORIZATION)
+        self._set_status(RequestStatus.AWAITING_AGENT_AUTHORIZATION)
+        await self._notify(NoticeKind.AGENT_AUTHORIZATION_NEEDED, Recipient.OPERATOR)
+        await self._wait_for(lambda: self._agent_approved is not None)
+        if self._agent_approved:
+            self._finish(StepName.AGENT_AUTHORIZATION, StepStatus.DONE, "approved")
+            return True
+        self._finish(StepName.AGENT_AUTHORIZATION, StepStatus.FAILED, "rejected")
+        await self._notify(
+            NoticeKind.AGENT_REJECTED,
+            Recipient.AGENT,
+            NoticeFacts(reason=self._state.denial_reason),
+        )
+        return False
+
+    async def _verify_identity(self) -> bool:
+        if self._plan.verification is VerificationStandard.NONE:
+            self._finish(StepName.IDENTITY_VERIFICATION, StepStatus.SKIPPED, "not required")
+            return True
+        self._begin(StepName.IDENTITY_VERIFICATION, self._plan.verification.value)
+        self._set_status(RequestStatus.AWAITING_VERIFICATION)
+        expires_at = workflow.now() + timedelta(days=self._policy.verification_ttl_days)
+        self._verification = Challenge(
+            expires_at=expires_at, max_attempts=self._policy.verification_max_attempts
+        )
+        await self._send_link(NoticeKind.VERIFICATION, LinkPurpose.VERIFY, self._verification)
+        reminder_at = expires_at - timedelta(days=self._policy.verification_reminder_days)
+        if not await self._wait_for(lambda: self._verified is not None, until=reminder_at):
+            await self._send_link(
+                NoticeKind.VERIFICATION_REMINDER, LinkPurpose.VERIFY, self._verification
+            )
+            await self._wait_for(lambda: self._verified is not None, until=expires_at)
+        if self._verified:
+            self._finish(StepName.IDENTITY_VERIFICATION, StepStatus.DONE)
+            return True
+        reason = self._unverified_reason or "the verification link expired unanswered"
+        self._finish(StepName.IDENTITY_VERIFICATION, StepStatus.FAILED, reason)
+        await self._notify(NoticeKind.UNVERIFIABLE, Recipient.REQUESTER, NoticeFacts(reason=reason))
+        return False
+
+    async def _reconfirm_deletion(self) -> bool:
+        """A deletion is carried out only after a separate confirmation (privacy policy)."""
+        if not self._plan.reconfirm_deletion:
+            self._finish(StepName.DELETION_RECONFIRMATION, StepStatus.SKIPPED, "not a deletion")
+            return True
+        self._begin(StepName.DELETION_RECONFIRMATION)
+        self._set_status(RequestStatus.AWAITING_RECONFIRMATION)
+        expires_at = workflow.now() + timedelta(days=self._policy.reconfirmation_ttl_days)
+        self._reconfirmation = Challenge(
+            expires_at=expires_at, max_attempts=self._policy.verification_max_attempts
+        )
+        await self._send_link(
+            NoticeKind.DELETION_RECONFIRMATION, LinkPurpose.CONFIRM_DELETION, self._reconfirmation
+        )
+        await self._wait_for(lambda: self._reconfirmed is not None, until=expires_at)
+        if self._reconfirmed:
+            self._finish(StepName.DELETION_RECONFIRMATION, StepStatus.DONE)
+            return True
+        self._finish(StepName.DELETION_RECONFIRMATION, StepStatus.FAILED, "not confirmed")
+        await self._notify(NoticeKind.NOT_RECONFIRMED, Recipient.REQUESTER)
+        return False
+
+    async def _fulfil(self) -> None:
+        self._begin(StepName.FULFILMENT)
+        self._set_status(RequestStatus.FULFILLING)
+        plan = await workflow.execute_activity(
+            ActivityName.PLAN_PROVIDERS,
+            PlanProvidersInput(request_id=self._request.request_id, action=self._plan.action),
+            result_type=ProviderPlan,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+        results = await asyncio.gather(
+            *(self._fulfil_at(ref) for ref in plan.providers), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        outcomes = [result for result in results if isinstance(result, ProviderOutcome)]
+        self._state.provider_outcomes = outcomes
+        self._finish(StepName.FULFILMENT, StepStatus.DONE, f"{len(outcomes)} providers")
+
+    async def _fulfil_at(self, provider: ProviderRef) -> ProviderOutcome:
+        if provider.kind is ProviderKind.MANUAL:
+            return await self._operator_task(
+                provider, TaskReason.MANUAL_PROVIDER, f"{self._plan.action.value} by hand"
+            )
+        try:
+            outcome: ProviderOutcome = await workflow.execute_activity(
+                ActivityName.FULFIL_AT_PROVIDER,
+                FulfilAtProviderInput(
+                    request=self._request, provider=provider.name, action=self._plan.action
+                ),
+                result_type=ProviderOutcome,
+                task_queue=provider.task_queue,
+                start_to_close_timeout=timedelta(minutes=5),
+                schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
+                retry_policy=PROVIDER_RETRY,
+            )
+        except ActivityError as error:
+            cause = error.cause
+            kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+            workflow.logger.warning(
+                "provider_escalated", extra={"provider": provider.name, "failure": kind}
+            )
+            return await self._operator_task(
+                provider,
+                TaskReason.ESCALATED,
+                f"automated {self._plan.action.value} failed: {kind}",
+            )
+        if outcome.operator_follow_up is not None:
+            by_hand = await self._operator_task(
+                provider, TaskReason.MANUAL_PROVIDER, outcome.operator_follow_up
+            )
+            return outcome.model_copy(
+                update={
+                    "status": by_hand.status,
+                    "evidence": [*outcome.evidence, *by_hand.evidence],
+                    "retained": [*outcome.retained, *by_hand.retained],
+                }
+            )
+        return outcome
+
+    async def _operator_task(
+        self, provider: ProviderRef, reason: TaskReason, detail: str
+    ) -> ProviderOutcome:
+        """Park one provider's work with the privacy team; the rest of the run goes on."""
+        task = ProviderTask(
+            provider=provider.name, reason=reason, opened_at=workflow.now(), detail=detail
+        )
+        self._state.open_tasks.append(task)
+        await self._notify(
+            NoticeKind.OPERATOR_TASK,
+            Recipient.OPERATOR,
+            NoticeFacts(tasks=[task]),
+            key=f"operator-task-{provider.name}",
+        )
+        await self._wait_for(lambda: provider.name in self._task_results)
+        done = self._task_results[provider.name]
+        self._state.open_tasks.remove(task)
+        evidence = [f"{reason.value}: {detail}", "closed by operator"]
+        return ProviderOutcome(
+            provider=provider.name,
+            category=provider.category,
+            status=done.status,
+            retained=[] if done.basis is None else [self._retention(provider, done.basis)],
+            evidence=evidence,
+            note=done.note,
+        )
+
+    async def _respond(self, final: RequestStatus) -> None:
+        self._begin(StepName.RESPONSE)
+        self._set_status(
+            final if final is not RequestStatus.COMPLETED else RequestStatus.RESPONDING
+        )
+        if final is RequestStatus.COMPLETED:
+            await self._send_completion()
+        elif final is RequestStatus.DENIED:
+            await self._notify(
+                NoticeKind.DENIED,
+                Recipient.REQUESTER,
+                NoticeFacts(
+                    reason=self._state.denial_reason,
+                    further_rights=further_rights(self._request.jurisdiction),
+                ),
+            )
+        elif final is RequestStatus.WITHDRAWN:
+            await self._notify(NoticeKind.WITHDRAWN, Recipient.REQUESTER)
+        self._set_status(final)
+        self._state.closed_at = workflow.now()
+        self._finish(StepName.RESPONSE, StepStatus.DONE, final.value)
+
+    async def _send_completion(self) -> None:
+        outcomes = self._state.provider_outcomes
+        facts = NoticeFacts(
+            outcomes=outcomes,
+            retained=[item for outcome in outcomes for item in outcome.retained],
+            corrected_fields=[field for outcome in outcomes for field in outcome.corrected_fields],
+            further_rights=further_rights(self._request.jurisdiction),
+        )
+        link = None
+        if self._plan.delivers_report:
+            link = LinkSpec(
+                purpose=LinkPurpose.REPORT,
+                nonce=str(workflow.uuid4()),
+                expires_at=workflow.now() + timedelta(days=self._policy.report_link_ttl_days),
+            )
+            await workflow.execute_activity(
+                ActivityName.PUBLISH_REPORT,
+                PublishReportInput(
+                    request=self._request,
+                    formats=list(self._plan.report_formats),
+                    link=link,
+                    outcomes=outcomes,
+                ),
+                result_type=ReportPublished,
+                start_to_close_timeout=timedelta(minutes=5),
+                retry_policy=LOCAL_RETRY,
+            )
+        await self._notify(NoticeKind.COMPLETED, Recipient.REQUESTER, facts, link=link)
+
+    async def _record(self) -> None:
+        """The compliance record, kept 24 months (11 CCR §7101; Colorado Rule 6.11)."""
+        self._finish(StepName.RECORD, StepStatus.DONE)
+        await workflow.execute_activity(
+            ActivityName.WRITE_RECORD,
+            WriteRecordInput(state=self._state),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+
+    # The deadline watch --------------------------------------------------------------------
+
+    async def _watch_deadlines(self) -> None:
+        """Extension notice before the first deadline, operator alert before the last one."""
+        while not self._finished:
+            seen = self._deadline_changes
+            due = self._state.due_dates
+            can_extend = due.extended_respond_by is not None and not self._state.extended
+            if can_extend and due.extension_notice_by is not None:
+                lead = timedelta(days=self._policy.extension_notice_lead_days)
+                target = start_of(due.extension_notice_by) - lead
+            elif not self._alerted:
+                lead = timedelta(days=self._policy.operator_alert_lead_days)
+                target = start_of(self._state.respond_by) - lead
+            else:
+                return
+            changed = await self._wait_for(
+                lambda seen=seen: self._finished or self._deadline_changes != seen,  # type: ignore[misc]
+                until=target,
+                closable=False,
+            )
+            if changed:
+                continue
+            if can_extend:
+                await self._extend(
+                    "fulfilling the request across the service providers that hold the data "
+                    "is taking longer than the first period allows",
+                    due.extended_respond_by,
+                )
+            else:
+                self._alerted = True
+                await self._notify(
+                    NoticeKind.OPERATOR_DEADLINE_ALERT,
+                    Recipient.OPERATOR,
+                    NoticeFacts(
+                        respond_by=self._state.respond_by,
+                        status=self._state.status.value,
+                        tasks=list(self._state.open_tasks),
+                    ),
+                )
+
+    async def _extend(self, reason: str, new_respond_by: date | None) -> None:
+        due = self._state.due_dates
+        assert due.extended_respond_by is not None and new_respond_by is not None
+        self._state.extended = True
+        self._state.extension_reason = reason
+        self._state.respond_by = new_respond_by
+        self._deadline_changes += 1
+        workflow.upsert_search_attributes(
+            [search_attributes.RESPOND_BY.value_set(start_of(new_respond_by))]
+        )
+        await self._notify(
+            NoticeKind.EXTENSION,
+            Recipient.REQUESTER,
+            NoticeFacts(
+                extension_reason=reason,
+                extended_respond_by=new_respond_by,
+                extension_basis=due.legal_basis.extended_respond_by,
+            ),
+        )
+
+    # Requester answers ---------------------------------------------------------------------
+
+    @workflow.update
+    async def submit_verification(self, answer: VerificationAnswer) -> AnswerResult:
+        """The requester's answer to the verification link; every accepted call is one attempt."""
+        challenge = self._verification
+        assert challenge is not None
+        outcome = challenge.check(answer.token, workflow.now())
+        self._state.verification_attempts = challenge.attempts
+        if outcome is VerificationOutcome.VERIFIED:
+            self._matching = True
+            try:
+                match = await workflow.execute_activity(
+                    ActivityName.MATCH_IDENTITY,
+                    MatchIdentityInput(
+                        request=self._request,
+                        standard=self._plan.verification,
+                        data_points=answer.data_points,
+                        declaration_signed=answer.declaration_signed,
+                    ),
+                    result_type=IdentityMatch,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=LOCAL_RETRY,
+                )
+            finally:
+                self._matching = False
+            if match.matched:
+                challenge.answered = True
+                self._verified = True
+                return AnswerResult(
+                    outcome=outcome, attempts_left=challenge.attempts_left, message=match.reason
+                )
+            outcome = VerificationOutcome.NOT_MATCHED
+            if challenge.attempts_left == 0:
+                outcome = VerificationOutcome.ATTEMPTS_EXHAUSTED
+            message = match.reason
+        else:
+            message = _ANSWER_MESSAGES[outcome]
+        if outcome is VerificationOutcome.ATTEMPTS_EXHAUSTED:
+            self._verified = False
+            self._unverified_reason = "the verification attempts were used up"
+        return AnswerResult(outcome=outcome, attempts_left=challenge.attempts_left, message=message)
+
+    @submit_verification.validator
+    def _validate_verification(self, answer: VerificationAnswer) -> None:
+        if self._verification is not None and self._verification.attempts_left == 0:
+            raise ValueError("no verification attempts are left for this request")
+        self._require(RequestStatus.AWAITING_VERIFICATION, "identity verification")
+        if self._matching:
+            raise ValueError("a previous answer is still being checked; try again shortly")
+
+    @workflow.update
+    async def confirm_deletion(self, answer: ReconfirmationAnswer) -> AnswerResult:
+        challenge = self._reconfirmation
+        assert challenge is not None
+        outcome = challenge.check(answer.token, workflow.now())
+        if outcome is VerificationOutcome.VERIFIED:
+            challenge.answered = True
+            self._reconfirmed = True
+        elif outcome is VerificationOutcome.ATTEMPTS_EXHAUSTED:
+            self._reconfirmed = False
+        return AnswerResult(
+            outcome=outcome,
+            attempts_left=challenge.attempts_left,
+            message=_ANSWER_MESSAGES[outcome]
+            if outcome is not VerificationOutcome.VERIFIED
+            else "deletion confirmed; we are now deleting your data",
+        )
+
+    @confirm_deletion.validator
+    def _validate_confirmation(self, answer: ReconfirmationAnswer) -> None:
+        self._require(RequestStatus.AWAITING_RECONFIRMATION, "deletion confirmation")
+
+    # Operator controls ---------------------------------------------------------------------
+
+    @workflow.update
+    def approve_agent(self, note: OperatorNote) -> RequestState:
+        self._agent_approved = True
+        return self._state
+
+    @approve_agent.validator
+    def _validate_approve_agent(self, note: OperatorNote) -> None:
+        self._require(RequestStatus.AWAITING_AGENT_AUTHORIZATION, "an agent decision")
+
+    @workflow.update
+    def reject_agent(self, decision: DenyInput) -> RequestState:
+        self._agent_approved = False
+        self._state.denial_reason = decision.reason
+        return self._state
+
+    @reject_agent.validator
+    def _validate_reject_agent(self, decision: DenyInput) -> None:
+        self._require(RequestStatus.AWAITING_AGENT_AUTHORIZATION, "an agent decision")
+
+    @workflow.update
+    def verify_manually(self, note: OperatorNote) -> RequestState:
+        self._verified = True
+        self._step(StepName.IDENTITY_VERIFICATION).note = "verified by operator"
+        return self._state
+
+    @verify_manually.validator
+    def _validate_verify_manually(self, note: OperatorNote) -> None:
+        self._require(RequestStatus.AWAITING_VERIFICATION, "identity verification")
+
+    @workflow.update
+    def deny(self, decision: DenyInput) -> RequestState:
+        self._state.denial_reason = decision.reason
+        self._closing = RequestStatus.DENIED
+        return self._state
+
+    @deny.validator
+    def _validate_deny(self, decision: DenyInput) -> None:
+        self._require_open()
+
+    @workflow.update
+    def withdraw(self, note: OperatorNote) -> RequestState:
+        self._closing = RequestStatus.WITHDRAWN
+        return self._state
+
+    @withdraw.validator
+    def _validate_withdraw(self, note: OperatorNote) -> None:
+        self._require_open()
+
+    @workflow.update
+    def provider_task_done(self, done: ProviderTaskDone) -> RequestState:
+        self._task_results[done.provider] = done
+        return self._state
+
+    @provider_task_done.validator
+    def _validate_task_done(self, done: ProviderTaskDone) -> None:
+        if not any(task.provider == done.provider for task in self._state.open_tasks):
+            open_names = ", ".join(task.provider for task in self._state.open_tasks) or "none"
+            raise ValueError(f"provider: no open task for {done.provider!r} (open: {open_names})")
+
+    @workflow.update
+    async def extend(self, request: ExtendInput) -> RequestState:
+        new_date = self._state.respond_by + timedelta(days=request.days)
+        await self._extend(request.reason, new_date)
+        return self._state
+
+    @extend.validator
+    def _validate_extend(self, request: ExtendInput) -> None:
+        self._require_open()
+        latest = self._state.due_dates.extended_respond_by
+        if latest is None:
+            raise ValueError(
+                f"days: {self._request.jurisdiction.value} allows no extension for "
+                f"{self._request.type.value} requests"
+            )
+        if self._state.extended:
+            raise ValueError("days: the request has already been extended once")
+        new_date = self._state.respond_by + timedelta(days=request.days)
+        if new_date > latest:
+            raise ValueError(
+                f"days: {request.days} days would pass the latest lawful date {latest.isoformat()}"
+            )
+
+    @workflow.query
+    def status(self) -> RequestState:
+        return self._state
+
+    # Bookkeeping ---------------------------------------------------------------------------
+
+    async def _wait_for(
+        self, condition: Callable[[], bool], *, until: datetime | None = None, closable: bool = True
+    ) -> bool:
+        """Wait for `condition` (True) or `until` (False); an operator's close interrupts."""
+        timeout = None if until is None else max(until - workflow.now(), timedelta(0))
+
+        def satisfied() -> bool:
+            return condition() or (closable and self._closing is not None)
+
+        try:
+            await workflow.wait_condition(satisfied, timeout=timeout)
+        except TimeoutError:
+            return False
+        if closable and self._closing is not None:
+            raise RequestClosed
+        return True
+
+    async def _send_link(
+        self, kind: NoticeKind, purpose: LinkPurpose, challenge: Challenge
+    ) -> None:
+        link = LinkSpec(
+            purpose=purpose, nonce=str(workflow.uuid4()), expires_at=challenge.expires_at
+        )
+        facts = NoticeFacts(attempts_left=challenge.attempts_left)
+        delivery = await self._notify(kind, Recipient.REQUESTER, facts, link=link)
+        if delivery is not None and delivery.token_hash is not None:
+            challenge.token_hashes.append(delivery.token_hash)
+
+    async def _notify(
+        self,
+        kind: NoticeKind,
+        recipient: Recipient,
+        facts: NoticeFacts | None = None,
+        *,
+        link: LinkSpec | None = None,
+        key: str | None = None,
+    ) -> NoticeDelivery | None:
+        """Send one notice; idempotent by its key, so a retried send is never a second email."""
+        key = key or f"{kind.value}-{sum(n.kind is kind for n in self._state.notices) + 1}"
+        try:
+            delivery: NoticeDelivery = await workflow.execute_activity(
+                ActivityName.SEND_NOTICE,
+                SendNoticeInput(
+                    request=self._request,
+                    kind=kind,
+                    key=key,
+                    recipient=recipient,
+                    facts=facts or NoticeFacts(),
+                    link=link,
+                ),
+                result_type=NoticeDelivery,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=NOTICE_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.error("notice_rejected", extra={"kind": kind.value, "key": key})
+            self._state.notices.append(
+                NoticeSent(
+                    kind=kind,
+                    key=key,
+                    recipient=recipient,
+                    sent_at=workflow.now(),
+                    delivered=False,
+                )
+            )
+            return None
+        # Workflow time, so the record's dates agree with the timers that drove them.
+        self._state.notices.append(
+            NoticeSent(kind=kind, key=key, recipient=recipient, sent_at=workflow.now())
+        )
+        return delivery
+
+    def _retention(self, provider: ProviderRef, basis: str) -> Retention:
+        return Retention(category=provider.category, basis=basis)
+
+    def _set_status(self, status: RequestStatus) -> None:
+        self._state.status = status
+        workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status.value)])
+        workflow.logger.info(
+            "request_status", extra={"request_id": self._request.request_id, "status": status}
+        )
+
+    def _step(self, name: StepName) -> StepState:
+        return next(step for step in self._state.steps if step.name is name)
+
+    def _begin(self, name: StepName, note: str | None = None) -> None:
+        step = self._step(name)
+        step.status, step.started_at, step.note = StepStatus.ACTIVE, workflow.now(), note
+
+    def _finish(self, name: StepName, status: StepStatus, note: str | None = None) -> None:
+        step = self._step(name)
+        step.status, step.finished_at = status, workflow.now()
+        step.started_at = step.started_at or step.finished_at
+        if note is not None:
+            step.note = note
+
+    def _require(self, status: RequestStatus, what: str) -> None:
+        if self._closing is not None or self._state.status is not status:
+            raise ValueError(
+                f"request {self._request.request_id} is not waiting for {what} "
+                f"(status: {self._state.status.value})"
+            )
+
+    def _require_open(self) -> None:
+        if self._closing is not None or self._finished:
+            raise ValueError(
+                f"request {self._request.request_id} is already closing "
+                f"(status: {self._state.status.value})"
+            )
+
+
+_ANSWER_MESSAGES = {
+    VerificationOutcome.WRONG_TOKEN: "that link or code is not valid for this request",
+    VerificationOutcome.EXPIRED: "that link has expired",
+    VerificationOutcome.ATTEMPTS_EXHAUSTED: "no attempts are left; the request cannot be verified",
+    VerificationOutcome.NOT_MATCHED: "the details given do not match our records",
+}
