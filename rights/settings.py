@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import EmailStr, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rights.deadlines import EEA_STATES
+
 
 class MailBackend(StrEnum):
     OUTBOX = "outbox"
@@ -66,8 +68,11 @@ class Settings(BaseSettings):
 
     @field_validator("eu_establishment")
     @classmethod
-    def _country_upper(cls, value: str) -> str:
-        return value.upper()
+    def _country_in_the_union(cls, value: str) -> str:
+        country = value.upper()
+        if country not in EEA_STATES:
+            raise ValueError(f"{value!r} is not an EEA country code (e.g. IE, DE, FR)")
+        return country
 
     @model_validator(mode="after")
     def _production_needs_secrets(self) -> Settings:

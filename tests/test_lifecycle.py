@@ -62,6 +62,7 @@ async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Ha
     await rights_client.provider_task_done(
         harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
     )
+    harness.save_history_if_recording(rid, "deletion_completed")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.COMPLETED
@@ -100,6 +101,7 @@ async def test_access_report_matches_the_database(harness: Harness) -> None:
         rid,
         ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
     )
+    harness.save_history_if_recording(rid, "access_completed")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.COMPLETED
@@ -127,6 +129,7 @@ async def test_verification_expires_after_a_reminder(harness: Harness) -> None:
     rid = request.request_id
     await harness.wait_for_notice(rid, "verification")
 
+    harness.save_history_if_recording(rid, "verification_expired")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.UNVERIFIABLE
@@ -159,6 +162,7 @@ async def test_verification_attempts_are_exhausted(harness: Harness) -> None:
     # Refused by the validator while the run is still closing, or unknown once it has closed.
     with pytest.raises((rights_client.RequestRefused, rights_client.UnknownRequest)):
         await rights_client.answer_verification(harness.client, rid, wrong)
+    harness.save_history_if_recording(rid, "verification_attempts_exhausted")
     final = await harness.result(rid)
 
     assert outcomes == [VerificationOutcome.WRONG_TOKEN] * 4 + [
@@ -215,6 +219,7 @@ async def test_deletion_not_reconfirmed_closes_with_notice(harness: Harness) -> 
     await harness.wait_for_notice(rid, "deletion_reconfirmation")
 
     await harness.env.sleep(timedelta(days=harness.settings.reconfirmation_ttl_days, hours=1))
+    harness.save_history_if_recording(rid, "deletion_not_reconfirmed")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.NOT_RECONFIRMED
@@ -236,6 +241,7 @@ async def test_agent_rejected_closes_without_verification(harness: Harness) -> N
     await rights_client.reject_agent(
         harness.client, rid, DenyInput(reason="the signed permission was not provided")
     )
+    harness.save_history_if_recording(rid, "agent_rejected")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.AGENT_REJECTED
@@ -269,6 +275,7 @@ async def test_operator_deny_sends_the_reason_and_further_rights(harness: Harnes
     reason = "the records are subject to a litigation hold (C.R.S. 6-1-1304(3)(a)(IV))"
 
     await rights_client.deny(harness.client, rid, DenyInput(reason=reason))
+    harness.save_history_if_recording(rid, "operator_denied")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.DENIED
@@ -291,6 +298,7 @@ async def test_withdrawn_request_stops_and_confirms(harness: Harness) -> None:
     await harness.wait_for_status(rid, RequestStatus.AWAITING_RECONFIRMATION)
 
     await rights_client.withdraw(harness.client, rid, OperatorNote(note="requester phoned"))
+    harness.save_history_if_recording(rid, "withdrawn")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.WITHDRAWN
@@ -324,6 +332,7 @@ async def test_extension_notice_while_task_open_then_response_before_extended_da
     await rights_client.provider_task_done(
         harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
     )
+    harness.save_history_if_recording(rid, "extended_then_completed")
     final = await harness.result(rid)
 
     assert state.extended and state.respond_by == received + timedelta(days=90)
@@ -348,6 +357,7 @@ async def test_operator_alert_near_the_extended_date(harness: Harness) -> None:
     sent = next(n for n in state.notices if n.kind.value == "operator_deadline_alert")
     assert sent.sent_at.date() < state.respond_by
     await rights_client.deny(harness.client, rid, DenyInput(reason="closing the test run"))
+    harness.save_history_if_recording(rid, "operator_alerted")
     assert (await harness.result(rid)).status is RequestStatus.DENIED
 
 
@@ -387,6 +397,7 @@ async def test_right_not_granted_is_refused_before_starting(harness: Harness) ->
 
 async def test_opt_out_needs_no_verification(harness: Harness) -> None:
     request = await harness.submit(RequestType.OPT_OUT)
+    harness.save_history_if_recording(request.request_id, "opt_out_completed")
     final = await harness.result(request.request_id)
 
     assert final.status is RequestStatus.COMPLETED
@@ -415,6 +426,7 @@ async def test_correction_applies_allowed_fields_and_tasks_the_rest(harness: Har
         await rights_client.provider_task_done(
             harness.client, rid, ProviderTaskDone(provider=provider, status=OutcomeStatus.DONE)
         )
+    harness.save_history_if_recording(rid, "correction_completed")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.COMPLETED

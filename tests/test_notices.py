@@ -1,0 +1,272 @@
+"""Notices: every template renders, a retried send mails once, SendGrid's answers are typed."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.links import LinkTokens
+from activities.mail import OutboxMailer, SendGridMailer
+from activities.notices import NoticeActivities, NoticeTemplates
+from activities.records import NoticeLedger, create_records_schema
+from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, SendNoticeInput
+from rights.challenges import hash_token
+from rights.deadlines import Jurisdiction
+from rights.models import (
+    Agent,
+    Channel,
+    NoticeKind,
+    OutcomeStatus,
+    ProviderOutcome,
+    ProviderTask,
+    Recipient,
+    Requester,
+    RequestType,
+    Retention,
+    RightsRequest,
+    TaskReason,
+)
+from rights.settings import load_settings
+
+REQUEST = RightsRequest(
+    request_id="req-notice-01",
+    type=RequestType.DELETION,
+    jurisdiction=Jurisdiction.US_CA,
+    requester=Requester(full_name="Maria Lopez", email="maria.lopez@example.com"),
+    agent=Agent(full_name="Dana Whitfield", email="dana@agents.example.org"),
+    channel=Channel.WEB_FORM,
+    received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+)
+LINK = LinkSpec(
+    purpose=LinkPurpose.VERIFY, nonce="nonce-1", expires_at=datetime(2026, 11, 9, tzinfo=UTC)
+)
+FULL_FACTS = NoticeFacts(
+    respond_by=date(2026, 12, 17),
+    acknowledge_basis="11 CCR §7021(a)",
+    respond_basis="Cal. Civ. Code §1798.130(a)(2)(A)",
+    extension_reason="work at several providers is still open",
+    extended_respond_by=date(2027, 1, 31),
+    extension_basis="11 CCR §7021(b)",
+    attempts_left=3,
+    reason="the verification link expired unanswered",
+    outcomes=[
+        ProviderOutcome(provider="service-database", category="our app", status=OutcomeStatus.DONE)
+    ],
+    retained=[Retention(category="payment records", basis="kept 7 years for tax law")],
+    corrected_fields=["phone"],
+    tasks=[
+        ProviderTask(
+            provider="paper-archive",
+            reason=TaskReason.MANUAL_PROVIDER,
+            opened_at=datetime(2026, 11, 3, tzinfo=UTC),
+            detail="delete by hand",
+        )
+    ],
+    further_rights=["You may contact the California Privacy Protection Agency."],
+    status="fulfilling",
+)
+
+
+@pytest.fixture
+def notices(tmp_path: Path) -> NoticeActivities:
+    settings = load_settings(_env_file=None, data_dir=tmp_path)
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'records.db'}")
+    create_records_schema(engine)
+    return NoticeActivities(
+        settings,
+        OutboxMailer(settings.outbox_dir),
+        NoticeLedger(engine),
+        LinkTokens(b"secret", settings.public_base_url),
+        NoticeTemplates(),
+    )
+
+
+@pytest.mark.parametrize("kind", list(NoticeKind))
+def test_every_notice_kind_renders_text_and_html(kind: NoticeKind) -> None:
+    context = {
+        "request": REQUEST,
+        "facts": FULL_FACTS,
+        "link": LINK,
+        "link_url": "http://127.0.0.1:8000/r/req-notice-01/verify?token=abc",
+        "code": "abc",
+        "recipient_name": "Maria Lopez",
+        "public_base_url": "http://127.0.0.1:8000",
+    }
+
+    subject, text, html = NoticeTemplates().render(kind.value, context)
+
+    assert subject and "\n" not in subject
+    assert "req-notice-01" in subject + text + html
+    assert html.lstrip().startswith("<!doctype html>") and "</html>" in html
+
+
+def test_html_escapes_what_the_requester_typed() -> None:
+    hostile = REQUEST.model_copy(
+        update={"requester": Requester(full_name="<script>x</script>", email="a@example.com")}
+    )
+    context = {"request": hostile, "facts": FULL_FACTS, "recipient_name": "<script>x</script>"}
+
+    _, text, html = NoticeTemplates().render("withdrawn", context)
+
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>x</script>" in text
+
+
+async def test_a_retried_send_mails_once(notices: NoticeActivities, tmp_path: Path) -> None:
+    notice = SendNoticeInput(
+        request=REQUEST,
+        kind=NoticeKind.VERIFICATION,
+        key="verification-1",
+        recipient=Recipient.REQUESTER,
+        link=LINK,
+    )
+    environment = ActivityEnvironment()
+
+    first = await environment.run(notices.send_notice, notice)
+    retried = await environment.run(notices.send_notice, notice)
+
+    outbox = sorted((tmp_path / "outbox").iterdir())
+    assert [path.name for path in outbox] == ["req-notice-01-verification-1.eml"]
+    assert retried.already_sent and not first.already_sent
+    assert retried.token_hash == first.token_hash is not None
+    message = BytesParser(policy=policy.default).parsebytes(outbox[0].read_bytes())
+    assert message["To"] == "maria.lopez@example.com"
+    assert message["X-Rights-Request-Id"] == "req-notice-01"
+    assert message["X-Notice-Kind"] == "verification"
+    body = message.get_body(("plain",))
+    assert body is not None
+    token = str(body.get_content()).split("?token=")[1].split()[0]
+    assert hash_token(token) == first.token_hash
+
+
+async def test_operator_and_agent_notices_go_to_them(
+    notices: NoticeActivities, tmp_path: Path
+) -> None:
+    environment = ActivityEnvironment()
+    for kind, recipient in (
+        (NoticeKind.OPERATOR_TASK, Recipient.OPERATOR),
+        (NoticeKind.AGENT_REJECTED, Recipient.AGENT),
+    ):
+        await environment.run(
+            notices.send_notice,
+            SendNoticeInput(
+                request=REQUEST, kind=kind, key=kind.value, recipient=recipient, facts=FULL_FACTS
+            ),
+        )
+    parser = BytesParser(policy=policy.default)
+    to = {
+        path.name: parser.parsebytes(path.read_bytes())["To"]
+        for path in (tmp_path / "outbox").iterdir()
+    }
+    assert to == {
+        "req-notice-01-operator_task.eml": "privacy-team@health.example.com",
+        "req-notice-01-agent_rejected.eml": "dana@agents.example.org",
+    }
+
+
+class FakeSendGrid(BaseHTTPRequestHandler):
+    """POST /v3/mail/send as documented: 202 + X-Message-Id, or the queued error."""
+
+    responses: list[tuple[int, dict[str, str], dict[str, Any] | None]] = []
+    received: list[tuple[dict[str, str], dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.received.append((dict(self.headers), body))
+        status, headers, payload = self.responses.pop(0)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        content = json.dumps(payload).encode() if payload is not None else b""
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test asserts on what was received instead."""
+
+
+@pytest.fixture
+def sendgrid_server() -> Iterator[str]:
+    FakeSendGrid.responses, FakeSendGrid.received = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeSendGrid)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def rendered_message() -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "privacy@health.example.com"
+    message["To"] = "maria.lopez@example.com"
+    message["Subject"] = "We received your privacy request"
+    message["X-Rights-Request-Id"] = "req-notice-01"
+    message["X-Notice-Kind"] = "receipt"
+    message.set_content("text body")
+    message.add_alternative("<p>html body</p>", subtype="html")
+    return message
+
+
+async def test_sendgrid_accepted_carries_request_id_and_kind(sendgrid_server: str) -> None:
+    FakeSendGrid.responses.append((202, {"X-Message-Id": "sg-123"}, None))
+    mailer = SendGridMailer("SG.test-key", host=sendgrid_server, timeout_seconds=5)
+
+    message_id = await mailer.send(rendered_message(), key="req-notice-01-receipt-1")
+
+    (headers, body) = FakeSendGrid.received[0]
+    assert message_id == "sg-123"
+    assert headers["Authorization"] == "Bearer SG.test-key"
+    assert body["personalizations"] == [{"to": [{"email": "maria.lopez@example.com"}]}]
+    assert body["custom_args"] == {"rights_request_id": "req-notice-01", "notice_kind": "receipt"}
+    assert [part["type"] for part in body["content"]] == ["text/plain", "text/html"]
+
+
+async def test_sendgrid_throttle_waits_for_the_reset(sendgrid_server: str) -> None:
+    reset = int(time.time()) + 40
+    FakeSendGrid.responses.append(
+        (429, {"X-RateLimit-Reset": str(reset)}, {"errors": [{"message": "too many requests"}]})
+    )
+    mailer = SendGridMailer("SG.test-key", host=sendgrid_server, timeout_seconds=5)
+
+    with pytest.raises(ApplicationError) as raised:
+        await mailer.send(rendered_message(), key="k")
+
+    assert raised.value.type == "MailThrottled" and not raised.value.non_retryable
+    delay = raised.value.next_retry_delay
+    assert delay is not None and timedelta(seconds=30) <= delay <= timedelta(seconds=41)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "permanent"),
+    [(400, "MailRejected", True), (403, "MailRejected", True), (503, "MailUnavailable", False)],
+)
+async def test_sendgrid_errors_are_typed(
+    sendgrid_server: str, status: int, error_type: str, permanent: bool
+) -> None:
+    FakeSendGrid.responses.append(
+        (status, {}, {"errors": [{"message": "bad", "field": "from", "help": None}]})
+    )
+    mailer = SendGridMailer("SG.test-key", host=sendgrid_server, timeout_seconds=5)
+
+    with pytest.raises(ApplicationError) as raised:
+        await mailer.send(rendered_message(), key="k")
+
+    assert raised.value.type == error_type
+    assert raised.value.non_retryable is permanent
+    assert "maria" not in str(raised.value)

@@ -1,0 +1,50 @@
+"""Start-up configuration: a bad value stops start-up with a message naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from rights.settings import MailBackend, SettingsError, load_settings
+
+
+def test_defaults_are_the_local_development_stack() -> None:
+    settings = load_settings(_env_file=None)
+
+    assert settings.temporal_address == "localhost:7233"
+    assert settings.mail_backend is MailBackend.OUTBOX
+    assert str(settings.outbox_dir) == "var/outbox"
+    assert settings.records_url == "sqlite:///var/records.db"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MAIL_BACKEND", "carrier-pigeon", "MAIL_BACKEND: Input should be 'outbox' or 'sendgrid'"),
+        ("VERIFICATION_TTL_DAYS", "soon", "VERIFICATION_TTL_DAYS: Input should be a valid integer"),
+        ("OPERATOR_EMAIL", "privacy team", "OPERATOR_EMAIL: value is not a valid email address"),
+        ("PUBLIC_BASE_URL", "example.com", "PUBLIC_BASE_URL: must start with http:// or https://"),
+        ("EU_ESTABLISHMENT", "US", "EU_ESTABLISHMENT: 'US' is not an EEA country code"),
+    ],
+)
+def test_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(_env_file=None)
+
+    assert expected in str(raised.value)
+
+
+def test_sendgrid_needs_its_key_and_production_its_link_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MAIL_BACKEND", "sendgrid")
+    with pytest.raises(SettingsError, match="SENDGRID_API_KEY is required"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.secret-value")
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(SettingsError, match="LINK_TOKEN_SECRET is required") as raised:
+        load_settings(_env_file=None)
+    assert "SG.secret-value" not in str(raised.value)

@@ -1,0 +1,233 @@
+"""The SQL connector and the records store, on SQLite and (with TEST_DATABASE_URL) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from temporalio.exceptions import ApplicationError
+
+from activities.providers.registry import ProviderEntry
+from activities.providers.sql import SqlConnector
+from activities.records import (
+    NoticeLedger,
+    RecordActivities,
+    compliance_records,
+    create_records_schema,
+)
+from rights.activity_inputs import WriteRecordInput
+from rights.deadlines import Jurisdiction, RightType, due_dates
+from rights.models import (
+    Channel,
+    CorrectionItem,
+    OutcomeStatus,
+    Requester,
+    RequestState,
+    RequestStatus,
+    RequestType,
+    RightsRequest,
+    StepName,
+    StepState,
+)
+from rights.plans import ProviderAction
+from sample_service import (
+    SAMPLE_PEOPLE,
+    accounts,
+    add_person,
+    appointments,
+    create_service_schema,
+    messages,
+    payments,
+)
+from tests.harness import MARIA, default_registry
+
+JAMES = SAMPLE_PEOPLE[1]
+
+
+@pytest.fixture
+def service_db(database: Engine) -> Engine:
+    create_service_schema(database)
+    add_person(database, *MARIA)
+    add_person(database, *JAMES)
+    return database
+
+
+def service_entry() -> ProviderEntry:
+    return default_registry().provider("service-database")
+
+
+def rights_request(
+    type: RequestType = RequestType.DELETION,
+    *,
+    email: str = MARIA[0],
+    request_id: str = "req-00000001",
+    corrections: list[CorrectionItem] | None = None,
+) -> RightsRequest:
+    return RightsRequest(
+        request_id=request_id,
+        type=type,
+        jurisdiction=Jurisdiction.US_CA,
+        requester=Requester(full_name="Maria Lopez", email=email),
+        channel=Channel.EMAIL,
+        received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+        corrections=corrections or [],
+    )
+
+
+def count(engine: Engine, table: sa.Table) -> int:
+    with engine.connect() as db:
+        return int(db.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_deletion_follows_each_tables_policy(service_db: Engine, tmp_path: Path) -> None:
+    connector = SqlConnector(service_db, service_entry(), tmp_path)
+
+    outcome = connector.fulfil(rights_request(), ProviderAction.DELETE)
+
+    assert outcome.status is OutcomeStatus.RETAINED
+    assert [r.category for r in outcome.retained] == ["payment records"]
+    assert "26 U.S.C. §6001" in outcome.retained[0].basis
+    assert outcome.records_affected == 5  # 2 appointments, 2 messages, 1 account masked
+    with service_db.connect() as db:
+        maria, james = db.execute(sa.select(accounts).order_by(accounts.c.id)).all()
+    assert maria.email.endswith("@deleted.invalid") and maria.full_name == "[redacted]"
+    assert maria.phone is None and maria.date_of_birth is None and maria.postal_code is None
+    assert james.email == JAMES[0] and james.phone == JAMES[2]
+    assert count(service_db, appointments) == 2 and count(service_db, messages) == 2
+    assert count(service_db, payments) == 2
+
+
+def test_repeated_deletion_after_a_crash_acts_once(service_db: Engine, tmp_path: Path) -> None:
+    first = SqlConnector(service_db, service_entry(), tmp_path).fulfil(
+        rights_request(), ProviderAction.DELETE
+    )
+    restarted_worker = SqlConnector(service_db, service_entry(), tmp_path)
+
+    again = restarted_worker.fulfil(rights_request(), ProviderAction.DELETE)
+
+    assert again == first
+    assert again.status is OutcomeStatus.RETAINED
+    assert count(service_db, appointments) == 2
+
+
+def test_unknown_person_is_not_found(service_db: Engine, tmp_path: Path) -> None:
+    connector = SqlConnector(service_db, service_entry(), tmp_path)
+
+    outcome = connector.fulfil(rights_request(email="nobody@example.org"), ProviderAction.DELETE)
+
+    assert outcome.status is OutcomeStatus.NOT_FOUND
+    assert count(service_db, appointments) == 4
+
+
+def test_email_lookup_ignores_case(service_db: Engine, tmp_path: Path) -> None:
+    connector = SqlConnector(service_db, service_entry(), tmp_path)
+
+    outcome = connector.fulfil(rights_request(email=MARIA[0].upper()), ProviderAction.OPT_OUT)
+
+    assert outcome.status is OutcomeStatus.DONE
+    with service_db.connect() as db:
+        flags = dict(db.execute(sa.select(accounts.c.email, accounts.c.sale_opt_out)).all())
+    assert flags == {MARIA[0]: True, JAMES[0]: False}
+
+
+def test_access_exports_every_linked_row(service_db: Engine, tmp_path: Path) -> None:
+    connector = SqlConnector(service_db, service_entry(), tmp_path)
+
+    outcome = connector.fulfil(rights_request(RequestType.ACCESS), ProviderAction.ACCESS)
+
+    export = (tmp_path / "req-00000001" / "sources" / "service-database.json").read_text()
+    assert outcome.status is OutcomeStatus.DONE and outcome.records_affected == 6
+    assert MARIA[0] in export and "Could you send me my lab results?" in export
+    assert JAMES[0] not in export
+    assert MARIA[0] not in outcome.model_dump_json()
+
+
+def test_correction_changes_only_correctable_columns(service_db: Engine, tmp_path: Path) -> None:
+    connector = SqlConnector(service_db, service_entry(), tmp_path)
+    corrections = [
+        CorrectionItem(field="postal_code", corrected_value="94117"),
+        CorrectionItem(field="email", corrected_value="maria@example.net"),
+    ]
+
+    outcome = connector.fulfil(
+        rights_request(RequestType.CORRECTION, corrections=corrections), ProviderAction.CORRECT
+    )
+
+    assert outcome.corrected_fields == ["postal_code"]
+    assert outcome.operator_follow_up == "correct by hand: email"
+    with service_db.connect() as db:
+        row = db.execute(sa.select(accounts).where(accounts.c.email == MARIA[0])).one()
+    assert row.postal_code == "94117"
+
+
+def test_registry_naming_a_missing_table_is_a_permanent_error(
+    service_db: Engine, tmp_path: Path
+) -> None:
+    entry = service_entry()
+    assert entry.sql is not None
+    broken_tables = [*entry.sql.tables, entry.sql.tables[1].model_copy(update={"name": "visits"})]
+    broken = entry.model_copy(
+        update={"sql": entry.sql.model_copy(update={"tables": broken_tables})}
+    )
+
+    with pytest.raises(ApplicationError) as raised:
+        SqlConnector(service_db, broken, tmp_path).fulfil(rights_request(), ProviderAction.DELETE)
+
+    assert raised.value.type == "ProviderMisconfigured" and raised.value.non_retryable
+    assert count(service_db, appointments) == 4  # the transaction rolled back
+
+
+def finished_state(status: RequestStatus, denial: str | None = None) -> RequestState:
+    received = datetime(2026, 1, 30, 10, 0, tzinfo=UTC)
+    dates = due_dates(Jurisdiction.US_CA, RightType.DELETION, received.date())
+    return RequestState(
+        request_id="req-00000002",
+        type=RequestType.DELETION,
+        jurisdiction=Jurisdiction.US_CA,
+        channel=Channel.WEB_FORM,
+        received_at=received,
+        status=status,
+        due_dates=dates,
+        respond_by=dates.respond_by,
+        steps=[StepState(name=name) for name in StepName],
+        denial_reason=denial,
+        closed_at=datetime(2026, 2, 27, 12, 0, tzinfo=UTC),
+    )
+
+
+def test_record_is_upserted_and_kept_24_months(database: Engine) -> None:
+    create_records_schema(database)
+    records = RecordActivities(database)
+
+    records.write_record(WriteRecordInput(state=finished_state(RequestStatus.RESPONDING)))
+    records.write_record(
+        WriteRecordInput(state=finished_state(RequestStatus.DENIED, "litigation hold"))
+    )
+
+    with database.connect() as db:
+        rows = db.execute(sa.select(compliance_records)).all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.status, row.denial_basis, row.request_type) == (
+        "denied",
+        "litigation hold",
+        "deletion",
+    )
+    assert row.retain_until == date(2028, 2, 27)
+    assert [step["name"] for step in row.steps] == [name.value for name in StepName]
+
+
+def test_notice_ledger_remembers_each_key_once(database: Engine) -> None:
+    create_records_schema(database)
+    ledger = NoticeLedger(database)
+    sent = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+    assert ledger.sent_at("req-00000003", "receipt-1") is None
+    ledger.record("req-00000003", "receipt-1", "receipt", "msg-1", sent)
+
+    assert ledger.sent_at("req-00000003", "receipt-1") == sent
+    with pytest.raises(sa.exc.IntegrityError):
+        ledger.record("req-00000003", "receipt-1", "receipt", "msg-2", sent)
