@@ -10,29 +10,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 
-from rights import search_attributes
 from rights.activity_inputs import (
     ActivityName,
-    FulfilAtProviderInput,
     IdentityMatch,
     LinkPurpose,
     LinkSpec,
     MatchIdentityInput,
-    NoticeDelivery,
     NoticeFacts,
-    PlanProvidersInput,
-    ProviderKind,
-    ProviderPlan,
-    ProviderRef,
     PublishReportInput,
     ReportPublished,
-    SendNoticeInput,
     WriteRecordInput,
 )
 from rights.challenges import Challenge
@@ -42,49 +32,30 @@ from rights.models import (
     DenyInput,
     ExtendInput,
     NoticeKind,
-    NoticeSent,
     OperatorNote,
-    ProviderOutcome,
-    ProviderTask,
     ProviderTaskDone,
     Recipient,
     ReconfirmationAnswer,
     RequestState,
     RequestStatus,
-    Retention,
     RightsRequestInput,
     StepName,
     StepState,
     StepStatus,
-    TaskReason,
     VerificationAnswer,
     VerificationOutcome,
 )
 from rights.plans import VerificationStandard, plan_for
 from rights.remedies import further_rights
-
-NOTICE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["MailRejected"],
-)
-PROVIDER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["ProviderRejected", "ProviderMisconfigured"],
-)
-LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
-# A provider that keeps failing transiently for a day goes to an operator rather than the
-# request silently running out its legal deadline.
-PROVIDER_GIVE_UP_AFTER = timedelta(days=1)
+from workflows.case_file import CaseFile
+from workflows.deadline_watch import DeadlineWatch
+from workflows.fulfilment import Fulfilment
+from workflows.notifier import Notifier
+from workflows.retries import LOCAL_RETRY
 
 
 class RequestClosed(Exception):
     """An operator denied the request or the requester withdrew it; the lifecycle stops."""
-
-
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
 @workflow.defn
@@ -100,7 +71,7 @@ class RightsRequestWorkflow:
             input.request.received_at.date(),
             eu_establishment=input.policy.eu_establishment,
         )
-        self._state = RequestState(
+        state = RequestState(
             request_id=input.request.request_id,
             type=input.request.type,
             jurisdiction=input.request.jurisdiction,
@@ -111,6 +82,15 @@ class RightsRequestWorkflow:
             respond_by=dates.respond_by,
             steps=[StepState(name=name) for name in StepName],
         )
+        self._case_file = CaseFile(state)
+        self._state = state
+        self._notifier = Notifier(input.request, self._case_file)
+        self._fulfilment = Fulfilment(
+            input.request, self._plan.action, self._case_file, self._notifier, self._wait_for
+        )
+        self._deadlines = DeadlineWatch(
+            self._case_file, self._notifier, input.policy, lambda: self._finished
+        )
         self._agent_approved: bool | None = None
         self._verification: Challenge | None = None
         self._verified: bool | None = None
@@ -119,23 +99,18 @@ class RightsRequestWorkflow:
         self._reconfirmation: Challenge | None = None
         self._reconfirmed: bool | None = None
         self._closing: RequestStatus | None = None
-        self._task_results: dict[str, ProviderTaskDone] = {}
         self._finished = False
-        self._deadline_changes = 0
-        self._alerted = False
 
     # The lifecycle ------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: RightsRequestInput) -> RequestState:
-        deadline_watch = asyncio.create_task(self._watch_deadlines())
+        deadline_watch = asyncio.create_task(self._deadlines.run())
         try:
             final = await self._carry_out()
         except RequestClosed:
             final = self._closing or RequestStatus.DENIED
-            for step in self._state.steps:
-                if step.status is StepStatus.ACTIVE:
-                    self._finish(step.name, StepStatus.FAILED, f"closed: {final.value}")
+            self._case_file.fail_active_steps(f"closed: {final.value}")
         self._finished = True
         await self._respond(final)
         await self._record()
@@ -154,17 +129,10 @@ class RightsRequestWorkflow:
         return RequestStatus.COMPLETED
 
     async def _confirm_receipt(self) -> None:
-        self._begin(StepName.RECEIPT)
+        self._case_file.begin(StepName.RECEIPT)
         dates = self._state.due_dates
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.REQUEST_TYPE.value_set(self._request.type.value),
-                search_attributes.JURISDICTION.value_set(self._request.jurisdiction.value),
-                search_attributes.STATUS.value_set(self._state.status.value),
-                search_attributes.RESPOND_BY.value_set(start_of(dates.respond_by)),
-            ]
-        )
-        await self._notify(
+        self._case_file.publish_search_attributes()
+        await self._notifier.notify(
             NoticeKind.RECEIPT,
             Recipient.REQUESTER,
             NoticeFacts(
@@ -173,22 +141,22 @@ class RightsRequestWorkflow:
                 acknowledge_basis=dates.legal_basis.acknowledge_by,
             ),
         )
-        self._finish(StepName.RECEIPT, StepStatus.DONE)
+        self._case_file.finish(StepName.RECEIPT, StepStatus.DONE)
 
     async def _authorize_agent(self) -> bool:
         """An agent acts only with proof of permission an operator has accepted (11 CCR §7063)."""
         if self._request.agent is None:
-            self._finish(StepName.AGENT_AUTHORIZATION, StepStatus.SKIPPED, "no agent")
+            self._case_file.finish(StepName.AGENT_AUTHORIZATION, StepStatus.SKIPPED, "no agent")
             return True
-        self._begin(StepName.AGENT_AUTHORIZATION)
-        self._set_status(RequestStatus.AWAITING_AGENT_AUTHORIZATION)
-        await self._notify(NoticeKind.AGENT_AUTHORIZATION_NEEDED, Recipient.OPERATOR)
+        self._case_file.begin(StepName.AGENT_AUTHORIZATION)
+        self._case_file.set_status(RequestStatus.AWAITING_AGENT_AUTHORIZATION)
+        await self._notifier.notify(NoticeKind.AGENT_AUTHORIZATION_NEEDED, Recipient.OPERATOR)
         await self._wait_for(lambda: self._agent_approved is not None)
         if self._agent_approved:
-            self._finish(StepName.AGENT_AUTHORIZATION, StepStatus.DONE, "approved")
+            self._case_file.finish(StepName.AGENT_AUTHORIZATION, StepStatus.DONE, "approved")
             return True
-        self._finish(StepName.AGENT_AUTHORIZATION, StepStatus.FAILED, "rejected")
-        await self._notify(
+        self._case_file.finish(StepName.AGENT_AUTHORIZATION, StepStatus.FAILED, "rejected")
+        await self._notifier.notify(
             NoticeKind.AGENT_REJECTED,
             Recipient.AGENT,
             NoticeFacts(reason=self._state.denial_reason),
@@ -197,148 +165,75 @@ class RightsRequestWorkflow:
 
     async def _verify_identity(self) -> bool:
         if self._plan.verification is VerificationStandard.NONE:
-            self._finish(StepName.IDENTITY_VERIFICATION, StepStatus.SKIPPED, "not required")
+            self._case_file.finish(
+                StepName.IDENTITY_VERIFICATION, StepStatus.SKIPPED, "not required"
+            )
             return True
-        self._begin(StepName.IDENTITY_VERIFICATION, self._plan.verification.value)
-        self._set_status(RequestStatus.AWAITING_VERIFICATION)
+        self._case_file.begin(StepName.IDENTITY_VERIFICATION, self._plan.verification.value)
+        self._case_file.set_status(RequestStatus.AWAITING_VERIFICATION)
         expires_at = workflow.now() + timedelta(days=self._policy.verification_ttl_days)
         self._verification = Challenge(
             expires_at=expires_at, max_attempts=self._policy.verification_max_attempts
         )
-        await self._send_link(NoticeKind.VERIFICATION, LinkPurpose.VERIFY, self._verification)
+        await self._notifier.send_link(
+            NoticeKind.VERIFICATION, LinkPurpose.VERIFY, self._verification
+        )
         reminder_at = expires_at - timedelta(days=self._policy.verification_reminder_days)
         if not await self._wait_for(lambda: self._verified is not None, until=reminder_at):
-            await self._send_link(
+            await self._notifier.send_link(
                 NoticeKind.VERIFICATION_REMINDER, LinkPurpose.VERIFY, self._verification
             )
             await self._wait_for(lambda: self._verified is not None, until=expires_at)
         if self._verified:
-            self._finish(StepName.IDENTITY_VERIFICATION, StepStatus.DONE)
+            self._case_file.finish(StepName.IDENTITY_VERIFICATION, StepStatus.DONE)
             return True
         reason = self._unverified_reason or "the verification link expired unanswered"
-        self._finish(StepName.IDENTITY_VERIFICATION, StepStatus.FAILED, reason)
-        await self._notify(NoticeKind.UNVERIFIABLE, Recipient.REQUESTER, NoticeFacts(reason=reason))
+        self._case_file.finish(StepName.IDENTITY_VERIFICATION, StepStatus.FAILED, reason)
+        await self._notifier.notify(
+            NoticeKind.UNVERIFIABLE, Recipient.REQUESTER, NoticeFacts(reason=reason)
+        )
         return False
 
     async def _reconfirm_deletion(self) -> bool:
         """A deletion is carried out only after a separate confirmation (privacy policy)."""
         if not self._plan.reconfirm_deletion:
-            self._finish(StepName.DELETION_RECONFIRMATION, StepStatus.SKIPPED, "not a deletion")
+            self._case_file.finish(
+                StepName.DELETION_RECONFIRMATION, StepStatus.SKIPPED, "not a deletion"
+            )
             return True
-        self._begin(StepName.DELETION_RECONFIRMATION)
-        self._set_status(RequestStatus.AWAITING_RECONFIRMATION)
+        self._case_file.begin(StepName.DELETION_RECONFIRMATION)
+        self._case_file.set_status(RequestStatus.AWAITING_RECONFIRMATION)
         expires_at = workflow.now() + timedelta(days=self._policy.reconfirmation_ttl_days)
         self._reconfirmation = Challenge(
             expires_at=expires_at, max_attempts=self._policy.verification_max_attempts
         )
-        await self._send_link(
+        await self._notifier.send_link(
             NoticeKind.DELETION_RECONFIRMATION, LinkPurpose.CONFIRM_DELETION, self._reconfirmation
         )
         await self._wait_for(lambda: self._reconfirmed is not None, until=expires_at)
         if self._reconfirmed:
-            self._finish(StepName.DELETION_RECONFIRMATION, StepStatus.DONE)
+            self._case_file.finish(StepName.DELETION_RECONFIRMATION, StepStatus.DONE)
             return True
-        self._finish(StepName.DELETION_RECONFIRMATION, StepStatus.FAILED, "not confirmed")
-        await self._notify(NoticeKind.NOT_RECONFIRMED, Recipient.REQUESTER)
+        self._case_file.finish(StepName.DELETION_RECONFIRMATION, StepStatus.FAILED, "not confirmed")
+        await self._notifier.notify(NoticeKind.NOT_RECONFIRMED, Recipient.REQUESTER)
         return False
 
     async def _fulfil(self) -> None:
-        self._begin(StepName.FULFILMENT)
-        self._set_status(RequestStatus.FULFILLING)
-        plan = await workflow.execute_activity(
-            ActivityName.PLAN_PROVIDERS,
-            PlanProvidersInput(request_id=self._request.request_id, action=self._plan.action),
-            result_type=ProviderPlan,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=LOCAL_RETRY,
-        )
-        results = await asyncio.gather(
-            *(self._fulfil_at(ref) for ref in plan.providers), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        outcomes = [result for result in results if isinstance(result, ProviderOutcome)]
+        self._case_file.begin(StepName.FULFILMENT)
+        self._case_file.set_status(RequestStatus.FULFILLING)
+        outcomes = await self._fulfilment.run()
         self._state.provider_outcomes = outcomes
-        self._finish(StepName.FULFILMENT, StepStatus.DONE, f"{len(outcomes)} providers")
-
-    async def _fulfil_at(self, provider: ProviderRef) -> ProviderOutcome:
-        if provider.kind is ProviderKind.MANUAL:
-            return await self._operator_task(
-                provider, TaskReason.MANUAL_PROVIDER, f"{self._plan.action.value} by hand"
-            )
-        try:
-            outcome: ProviderOutcome = await workflow.execute_activity(
-                ActivityName.FULFIL_AT_PROVIDER,
-                FulfilAtProviderInput(
-                    request=self._request, provider=provider.name, action=self._plan.action
-                ),
-                result_type=ProviderOutcome,
-                task_queue=provider.task_queue,
-                start_to_close_timeout=timedelta(minutes=5),
-                schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
-                retry_policy=PROVIDER_RETRY,
-            )
-        except ActivityError as error:
-            cause = error.cause
-            kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
-            workflow.logger.warning(
-                "provider_escalated", extra={"provider": provider.name, "failure": kind}
-            )
-            return await self._operator_task(
-                provider,
-                TaskReason.ESCALATED,
-                f"automated {self._plan.action.value} failed: {kind}",
-            )
-        if outcome.operator_follow_up is not None:
-            by_hand = await self._operator_task(
-                provider, TaskReason.MANUAL_PROVIDER, outcome.operator_follow_up
-            )
-            return outcome.model_copy(
-                update={
-                    "status": by_hand.status,
-                    "evidence": [*outcome.evidence, *by_hand.evidence],
-                    "retained": [*outcome.retained, *by_hand.retained],
-                }
-            )
-        return outcome
-
-    async def _operator_task(
-        self, provider: ProviderRef, reason: TaskReason, detail: str
-    ) -> ProviderOutcome:
-        """Park one provider's work with the privacy team; the rest of the run goes on."""
-        task = ProviderTask(
-            provider=provider.name, reason=reason, opened_at=workflow.now(), detail=detail
-        )
-        self._state.open_tasks.append(task)
-        await self._notify(
-            NoticeKind.OPERATOR_TASK,
-            Recipient.OPERATOR,
-            NoticeFacts(tasks=[task]),
-            key=f"operator-task-{provider.name}",
-        )
-        await self._wait_for(lambda: provider.name in self._task_results)
-        done = self._task_results[provider.name]
-        self._state.open_tasks.remove(task)
-        evidence = [f"{reason.value}: {detail}", "closed by operator"]
-        return ProviderOutcome(
-            provider=provider.name,
-            category=provider.category,
-            status=done.status,
-            retained=[] if done.basis is None else [self._retention(provider, done.basis)],
-            evidence=evidence,
-            note=done.note,
-        )
+        self._case_file.finish(StepName.FULFILMENT, StepStatus.DONE, f"{len(outcomes)} providers")
 
     async def _respond(self, final: RequestStatus) -> None:
-        self._begin(StepName.RESPONSE)
-        self._set_status(
+        self._case_file.begin(StepName.RESPONSE)
+        self._case_file.set_status(
             final if final is not RequestStatus.COMPLETED else RequestStatus.RESPONDING
         )
         if final is RequestStatus.COMPLETED:
             await self._send_completion()
         elif final is RequestStatus.DENIED:
-            await self._notify(
+            await self._notifier.notify(
                 NoticeKind.DENIED,
                 Recipient.REQUESTER,
                 NoticeFacts(
@@ -347,10 +242,10 @@ class RightsRequestWorkflow:
                 ),
             )
         elif final is RequestStatus.WITHDRAWN:
-            await self._notify(NoticeKind.WITHDRAWN, Recipient.REQUESTER)
-        self._set_status(final)
+            await self._notifier.notify(NoticeKind.WITHDRAWN, Recipient.REQUESTER)
+        self._case_file.set_status(final)
         self._state.closed_at = workflow.now()
-        self._finish(StepName.RESPONSE, StepStatus.DONE, final.value)
+        self._case_file.finish(StepName.RESPONSE, StepStatus.DONE, final.value)
 
     async def _send_completion(self) -> None:
         outcomes = self._state.provider_outcomes
@@ -379,77 +274,16 @@ class RightsRequestWorkflow:
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=LOCAL_RETRY,
             )
-        await self._notify(NoticeKind.COMPLETED, Recipient.REQUESTER, facts, link=link)
+        await self._notifier.notify(NoticeKind.COMPLETED, Recipient.REQUESTER, facts, link=link)
 
     async def _record(self) -> None:
         """The compliance record, kept 24 months (11 CCR §7101; Colorado Rule 6.11)."""
-        self._finish(StepName.RECORD, StepStatus.DONE)
+        self._case_file.finish(StepName.RECORD, StepStatus.DONE)
         await workflow.execute_activity(
             ActivityName.WRITE_RECORD,
             WriteRecordInput(state=self._state),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LOCAL_RETRY,
-        )
-
-    # The deadline watch --------------------------------------------------------------------
-
-    async def _watch_deadlines(self) -> None:
-        """Extension notice before the first deadline, operator alert before the last one."""
-        while not self._finished:
-            seen = self._deadline_changes
-            due = self._state.due_dates
-            can_extend = due.extended_respond_by is not None and not self._state.extended
-            if can_extend and due.extension_notice_by is not None:
-                lead = timedelta(days=self._policy.extension_notice_lead_days)
-                target = start_of(due.extension_notice_by) - lead
-            elif not self._alerted:
-                lead = timedelta(days=self._policy.operator_alert_lead_days)
-                target = start_of(self._state.respond_by) - lead
-            else:
-                return
-            changed = await self._wait_for(
-                lambda seen=seen: self._finished or self._deadline_changes != seen,  # type: ignore[misc]
-                until=target,
-                closable=False,
-            )
-            if changed:
-                continue
-            if can_extend:
-                await self._extend(
-                    "fulfilling the request across the service providers that hold the data "
-                    "is taking longer than the first period allows",
-                    due.extended_respond_by,
-                )
-            else:
-                self._alerted = True
-                await self._notify(
-                    NoticeKind.OPERATOR_DEADLINE_ALERT,
-                    Recipient.OPERATOR,
-                    NoticeFacts(
-                        respond_by=self._state.respond_by,
-                        status=self._state.status.value,
-                        tasks=list(self._state.open_tasks),
-                    ),
-                )
-
-    async def _extend(self, reason: str, new_respond_by: date | None) -> None:
-        due = self._state.due_dates
-        assert due.extended_respond_by is not None and new_respond_by is not None
-        self._state.extended = True
-        self._state.extension_reason = reason
-        self._state.respond_by = new_respond_by
-        self._deadline_changes += 1
-        workflow.upsert_search_attributes(
-            [search_attributes.RESPOND_BY.value_set(start_of(new_respond_by))]
-        )
-        await self._notify(
-            NoticeKind.EXTENSION,
-            Recipient.REQUESTER,
-            NoticeFacts(
-                extension_reason=reason,
-                extended_respond_by=new_respond_by,
-                extension_basis=due.legal_basis.extended_respond_by,
-            ),
         )
 
     # Requester answers ---------------------------------------------------------------------
@@ -549,7 +383,7 @@ class RightsRequestWorkflow:
     @workflow.update
     def verify_manually(self, note: OperatorNote) -> RequestState:
         self._verified = True
-        self._step(StepName.IDENTITY_VERIFICATION).note = "verified by operator"
+        self._case_file.step(StepName.IDENTITY_VERIFICATION).note = "verified by operator"
         return self._state
 
     @verify_manually.validator
@@ -577,7 +411,7 @@ class RightsRequestWorkflow:
 
     @workflow.update
     def provider_task_done(self, done: ProviderTaskDone) -> RequestState:
-        self._task_results[done.provider] = done
+        self._fulfilment.task_done(done)
         return self._state
 
     @provider_task_done.validator
@@ -589,7 +423,7 @@ class RightsRequestWorkflow:
     @workflow.update
     async def extend(self, request: ExtendInput) -> RequestState:
         new_date = self._state.respond_by + timedelta(days=request.days)
-        await self._extend(request.reason, new_date)
+        await self._deadlines.extend(request.reason, new_date)
         return self._state
 
     @extend.validator
@@ -631,85 +465,6 @@ class RightsRequestWorkflow:
         if closable and self._closing is not None:
             raise RequestClosed
         return True
-
-    async def _send_link(
-        self, kind: NoticeKind, purpose: LinkPurpose, challenge: Challenge
-    ) -> None:
-        link = LinkSpec(
-            purpose=purpose, nonce=str(workflow.uuid4()), expires_at=challenge.expires_at
-        )
-        facts = NoticeFacts(attempts_left=challenge.attempts_left)
-        delivery = await self._notify(kind, Recipient.REQUESTER, facts, link=link)
-        if delivery is not None and delivery.token_hash is not None:
-            challenge.token_hashes.append(delivery.token_hash)
-
-    async def _notify(
-        self,
-        kind: NoticeKind,
-        recipient: Recipient,
-        facts: NoticeFacts | None = None,
-        *,
-        link: LinkSpec | None = None,
-        key: str | None = None,
-    ) -> NoticeDelivery | None:
-        """Send one notice; idempotent by its key, so a retried send is never a second email."""
-        key = key or f"{kind.value}-{sum(n.kind is kind for n in self._state.notices) + 1}"
-        try:
-            delivery: NoticeDelivery = await workflow.execute_activity(
-                ActivityName.SEND_NOTICE,
-                SendNoticeInput(
-                    request=self._request,
-                    kind=kind,
-                    key=key,
-                    recipient=recipient,
-                    facts=facts or NoticeFacts(),
-                    link=link,
-                ),
-                result_type=NoticeDelivery,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=NOTICE_RETRY,
-            )
-        except ActivityError:
-            workflow.logger.error("notice_rejected", extra={"kind": kind.value, "key": key})
-            self._state.notices.append(
-                NoticeSent(
-                    kind=kind,
-                    key=key,
-                    recipient=recipient,
-                    sent_at=workflow.now(),
-                    delivered=False,
-                )
-            )
-            return None
-        # Workflow time, so the record's dates agree with the timers that drove them.
-        self._state.notices.append(
-            NoticeSent(kind=kind, key=key, recipient=recipient, sent_at=workflow.now())
-        )
-        return delivery
-
-    def _retention(self, provider: ProviderRef, basis: str) -> Retention:
-        return Retention(category=provider.category, basis=basis)
-
-    def _set_status(self, status: RequestStatus) -> None:
-        self._state.status = status
-        workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status.value)])
-        workflow.logger.info(
-            "request_status", extra={"request_id": self._request.request_id, "status": status}
-        )
-
-    def _step(self, name: StepName) -> StepState:
-        return next(step for step in self._state.steps if step.name is name)
-
-    def _begin(self, name: StepName, note: str | None = None) -> None:
-        step = self._step(name)
-        step.status, step.started_at, step.note = StepStatus.ACTIVE, workflow.now(), note
-
-    def _finish(self, name: StepName, status: StepStatus, note: str | None = None) -> None:
-        step = self._step(name)
-        step.status, step.finished_at = status, workflow.now()
-        step.started_at = step.started_at or step.finished_at
-        if note is not None:
-            step.note = note
 
     def _require(self, status: RequestStatus, what: str) -> None:
         if self._closing is not None or self._state.status is not status:

@@ -1,0 +1,147 @@
+"""Fulfilment: every provider in the registry that serves this action, in parallel.
+
+Each provider ends done, not_found, retained (with its legal basis) or, when automation
+cannot finish it, as an operator task the run waits on while the other providers carry on.
+A provider's failure never fails the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from rights.activity_inputs import (
+    ActivityName,
+    FulfilAtProviderInput,
+    NoticeFacts,
+    PlanProvidersInput,
+    ProviderKind,
+    ProviderPlan,
+    ProviderRef,
+)
+from rights.models import (
+    NoticeKind,
+    ProviderOutcome,
+    ProviderTask,
+    ProviderTaskDone,
+    Recipient,
+    Retention,
+    RightsRequest,
+    TaskReason,
+)
+from rights.plans import ProviderAction
+from workflows.case_file import CaseFile
+from workflows.notifier import Notifier
+from workflows.retries import LOCAL_RETRY, PROVIDER_GIVE_UP_AFTER, PROVIDER_RETRY
+
+Waiter = Callable[[Callable[[], bool]], Awaitable[bool]]
+
+
+class Fulfilment:
+    def __init__(
+        self,
+        request: RightsRequest,
+        action: ProviderAction,
+        case_file: CaseFile,
+        notifier: Notifier,
+        wait_for: Waiter,
+    ) -> None:
+        self._request = request
+        self._action = action
+        self._case_file = case_file
+        self._notifier = notifier
+        self._wait_for = wait_for
+        self._results: dict[str, ProviderTaskDone] = {}
+
+    async def run(self) -> list[ProviderOutcome]:
+        plan = await workflow.execute_activity(
+            ActivityName.PLAN_PROVIDERS,
+            PlanProvidersInput(request_id=self._request.request_id, action=self._action),
+            result_type=ProviderPlan,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+        results = await asyncio.gather(
+            *(self._fulfil_at(ref) for ref in plan.providers), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [result for result in results if isinstance(result, ProviderOutcome)]
+
+    def task_done(self, done: ProviderTaskDone) -> None:
+        self._results[done.provider] = done
+
+    async def _fulfil_at(self, provider: ProviderRef) -> ProviderOutcome:
+        if provider.kind is ProviderKind.MANUAL:
+            return await self._operator_task(
+                provider, TaskReason.MANUAL_PROVIDER, f"{self._action.value} by hand"
+            )
+        try:
+            outcome: ProviderOutcome = await workflow.execute_activity(
+                ActivityName.FULFIL_AT_PROVIDER,
+                FulfilAtProviderInput(
+                    request=self._request, provider=provider.name, action=self._action
+                ),
+                result_type=ProviderOutcome,
+                task_queue=provider.task_queue,
+                start_to_close_timeout=timedelta(minutes=5),
+                schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
+                retry_policy=PROVIDER_RETRY,
+            )
+        except ActivityError as error:
+            cause = error.cause
+            kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+            workflow.logger.warning(
+                "provider_escalated", extra={"provider": provider.name, "failure": kind}
+            )
+            return await self._operator_task(
+                provider,
+                TaskReason.ESCALATED,
+                f"automated {self._action.value} failed: {kind}",
+            )
+        if outcome.operator_follow_up is not None:
+            by_hand = await self._operator_task(
+                provider, TaskReason.MANUAL_PROVIDER, outcome.operator_follow_up
+            )
+            return outcome.model_copy(
+                update={
+                    "status": by_hand.status,
+                    "evidence": [*outcome.evidence, *by_hand.evidence],
+                    "retained": [*outcome.retained, *by_hand.retained],
+                }
+            )
+        return outcome
+
+    async def _operator_task(
+        self, provider: ProviderRef, reason: TaskReason, detail: str
+    ) -> ProviderOutcome:
+        """Park one provider's work with the privacy team; the rest of the run goes on."""
+        task = ProviderTask(
+            provider=provider.name, reason=reason, opened_at=workflow.now(), detail=detail
+        )
+        self._case_file.state.open_tasks.append(task)
+        await self._notifier.notify(
+            NoticeKind.OPERATOR_TASK,
+            Recipient.OPERATOR,
+            NoticeFacts(tasks=[task]),
+            key=f"operator-task-{provider.name}",
+        )
+        await self._wait_for(lambda: provider.name in self._results)
+        done = self._results[provider.name]
+        self._case_file.state.open_tasks.remove(task)
+        evidence = [f"{reason.value}: {detail}", "closed by operator"]
+        return ProviderOutcome(
+            provider=provider.name,
+            category=provider.category,
+            status=done.status,
+            retained=[]
+            if done.basis is None
+            else [Retention(category=provider.category, basis=done.basis)],
+            evidence=evidence,
+            note=done.note,
+        )

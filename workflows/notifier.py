@@ -1,0 +1,89 @@
+"""Sending notices from the workflow: one activity call per notice, keyed so a retry is no resend.
+
+A notice SendGrid refuses for good (`MailRejected`) does not stop the run: it is logged and
+kept in the case file as undelivered, where the status query and the record show it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+from rights.activity_inputs import (
+    ActivityName,
+    LinkPurpose,
+    LinkSpec,
+    NoticeDelivery,
+    NoticeFacts,
+    SendNoticeInput,
+)
+from rights.challenges import Challenge
+from rights.models import NoticeKind, NoticeSent, Recipient, RightsRequest
+from workflows.case_file import CaseFile
+
+NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["MailRejected"],
+)
+
+
+class Notifier:
+    def __init__(self, request: RightsRequest, case_file: CaseFile) -> None:
+        self._request = request
+        self._case_file = case_file
+
+    async def notify(
+        self,
+        kind: NoticeKind,
+        recipient: Recipient,
+        facts: NoticeFacts | None = None,
+        *,
+        link: LinkSpec | None = None,
+        key: str | None = None,
+    ) -> NoticeDelivery | None:
+        notices = self._case_file.state.notices
+        key = key or f"{kind.value}-{sum(notice.kind is kind for notice in notices) + 1}"
+        delivery: NoticeDelivery | None
+        try:
+            delivery = await workflow.execute_activity(
+                ActivityName.SEND_NOTICE,
+                SendNoticeInput(
+                    request=self._request,
+                    kind=kind,
+                    key=key,
+                    recipient=recipient,
+                    facts=facts or NoticeFacts(),
+                    link=link,
+                ),
+                result_type=NoticeDelivery,
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=NOTICE_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.error("notice_rejected", extra={"kind": kind.value, "key": key})
+            delivery = None
+        # Workflow time, so the record's dates agree with the timers that drove them.
+        notices.append(
+            NoticeSent(
+                kind=kind,
+                key=key,
+                recipient=recipient,
+                sent_at=workflow.now(),
+                delivered=delivery is not None,
+            )
+        )
+        return delivery
+
+    async def send_link(self, kind: NoticeKind, purpose: LinkPurpose, challenge: Challenge) -> None:
+        """A notice whose link answers `challenge`; the challenge learns the token's hash."""
+        link = LinkSpec(
+            purpose=purpose, nonce=str(workflow.uuid4()), expires_at=challenge.expires_at
+        )
+        facts = NoticeFacts(attempts_left=challenge.attempts_left)
+        delivery = await self.notify(kind, Recipient.REQUESTER, facts, link=link)
+        if delivery is not None and delivery.token_hash is not None:
+            challenge.token_hashes.append(delivery.token_hash)
