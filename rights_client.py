@@ -6,16 +6,18 @@ errors come back as `RequestRefused` / `UnknownRequest` with a message fit to sh
 
 from __future__ import annotations
 
+import logging
+import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from rights.codec import EncryptionCodec, encrypted_converter, format_keys, parse_keys
 from rights.deadlines import RightNotGranted, RightType, due_dates
 from rights.models import (
     AnswerResult,
@@ -64,11 +66,26 @@ def policy_from(settings: Settings) -> RequestPolicy:
     )
 
 
-async def connect(settings: Settings) -> Client:
+def load_payload_codec(settings: Settings) -> EncryptionCodec:
+    """The configured keys; in development, a key generated once under DATA_DIR."""
+    if settings.payload_keys is not None:
+        spec = settings.payload_keys.get_secret_value()
+    else:
+        path = settings.data_dir / "payload-keys"
+        if not path.exists():
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(format_keys([("dev-1", secrets.token_bytes(32))]) + "\n")
+            path.chmod(0o600)
+            logging.getLogger(__name__).warning("payload_key_generated", extra={"path": str(path)})
+        spec = path.read_text().strip()
+    return EncryptionCodec(*parse_keys(spec))
+
+
+async def connect(settings: Settings, codec: EncryptionCodec | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_converter(codec or load_payload_codec(settings)),
     )
 
 
@@ -96,6 +113,8 @@ async def submit_request(
         )
     except RightNotGranted as error:
         raise RequestRefused(f"type: {error}") from None
+    except ValueError as error:
+        raise RequestRefused(f"received_at: {error}") from None
     try:
         await client.start_workflow(
             RightsRequestWorkflow.run,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 import rights_client
+from rights.codec import PayloadKeyError
 from rights.deadlines import Jurisdiction, RightNotGranted, RightType, due_dates
 from rights.models import (
     Agent,
@@ -246,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (
         CommandError,
         SettingsError,
+        PayloadKeyError,
         rights_client.RequestRefused,
         rights_client.UnknownRequest,
     ) as error:

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     provider_registry: Path = Path("providers.toml")
     public_base_url: str = "http://127.0.0.1:8000"
     link_token_secret: SecretStr | None = None
+    payload_keys: SecretStr | None = None
     eu_establishment: str = Field(default="IE", min_length=2, max_length=2)
     verification_ttl_days: int = Field(default=7, ge=1, le=30)
     verification_reminder_days: int = Field(default=2, ge=0, le=29)
@@ -80,6 +81,8 @@ class Settings(BaseSettings):
             raise ValueError("SENDGRID_API_KEY is required when MAIL_BACKEND=sendgrid")
         if self.app_env is AppEnv.PRODUCTION and self.link_token_secret is None:
             raise ValueError("LINK_TOKEN_SECRET is required when APP_ENV=production")
+        if self.app_env is AppEnv.PRODUCTION and self.payload_keys is None:
+            raise ValueError("PAYLOAD_KEYS is required when APP_ENV=production")
         if self.verification_reminder_days >= self.verification_ttl_days:
             raise ValueError(
                 "VERIFICATION_REMINDER_DAYS must be smaller than VERIFICATION_TTL_DAYS"

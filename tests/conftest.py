@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from rights import search_attributes
-from tests.harness import Harness
+from rights.codec import encrypted_converter
+from tests.harness import TEST_CODEC, Harness
 
 BIN = Path(sys.executable).parent
 
@@ -30,7 +30,7 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_converter(TEST_CODEC),
         test_server_existing_path=str(BIN / "temporal-test-server"),
     ) as environment:
         await environment.client.operator_service.add_search_attributes(

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from temporalio.api.testservice.v1 import LockTimeSkippingRequest, UnlockTimeSkippingRequest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 import rights_client
 from activities.providers.registry import Registry, load_registry
+from rights.codec import EncryptionCodec, format_keys, parse_keys
 from rights.deadlines import Jurisdiction
 from rights.models import (
     Agent,
@@ -45,6 +45,10 @@ HISTORIES = ROOT / "tests" / "histories"
 TOKEN_IN_LINK = re.compile(r"\?token=([A-Za-z0-9_-]+)")
 
 MARIA = SAMPLE_PEOPLE[0]
+
+# Fixed, test-only keys: the saved histories in tests/histories/ are sealed with them.
+TEST_PAYLOAD_KEYS = format_keys([("test-1", bytes(range(32)))])
+TEST_CODEC = EncryptionCodec(*parse_keys(TEST_PAYLOAD_KEYS))
 
 
 def default_registry(*, manual: bool = True) -> Registry:
@@ -82,6 +86,7 @@ class Harness:
                 "data_dir": data_dir,
                 "task_queue": f"rights-{uuid.uuid4().hex[:8]}",
                 "link_token_secret": "test-link-secret-0123456789abcdef",
+                "payload_keys": TEST_PAYLOAD_KEYS,
                 **overrides,
             }
         )
@@ -192,28 +197,22 @@ class Harness:
             (HISTORIES / f"{name}.json").write_text(history.to_json())
 
     async def result(self, request_id: str) -> RequestState:
-        """Await the run's end; the time-skipping server jumps over timers meanwhile.
+        """Await the run's end without moving the clock: a test skips time with `env.sleep`.
 
-        Only handles from `start_workflow` unlock time skipping on their own, and the runs here
-        are started by `rights_client`, so the lock is lifted explicitly.
+        Auto-skipping while awaiting (what `start_workflow` handles do) also jumps the shared
+        clock years ahead once the run has ended, which would date every later test's receipt.
         """
         handle = self.client.get_workflow_handle(
             rights_client.workflow_id(request_id), result_type=RequestState
         )
-        service = self.client.test_service
-        await service.unlock_time_skipping(UnlockTimeSkippingRequest())
-        try:
-            while True:
-                try:
-                    result: RequestState = await handle.result()
-                    return result
-                except RuntimeError as error:
-                    # The test server can end a long poll with no event when the skipped time
-                    # passes the poll's timeout; the run is still going, so poll again.
-                    if "No completion event found" not in str(error):
-                        raise
-        finally:
-            await service.lock_time_skipping(LockTimeSkippingRequest())
+        while True:
+            try:
+                result: RequestState = await handle.result()
+                return result
+            except RuntimeError as error:
+                # A long poll can end with no event before the run closes; poll again.
+                if "No completion event found" not in str(error):
+                    raise
 
     def outbox(self, request_id: str) -> list[EmailMessage]:
         """The messages of one request in the order they were written."""

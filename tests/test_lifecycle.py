@@ -129,6 +129,7 @@ async def test_verification_expires_after_a_reminder(harness: Harness) -> None:
     rid = request.request_id
     await harness.wait_for_notice(rid, "verification")
 
+    await harness.env.sleep(timedelta(days=harness.settings.verification_ttl_days, hours=1))
     harness.save_history_if_recording(rid, "verification_expired")
     final = await harness.result(rid)
 

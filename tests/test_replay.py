@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from rights.codec import encrypted_converter
+from tests.harness import TEST_CODEC
 from worker import workflow_runner
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -26,7 +27,7 @@ def test_every_lifecycle_path_has_a_saved_history() -> None:
 async def test_saved_history_replays(path: Path) -> None:
     replayer = Replayer(
         workflows=[RightsRequestWorkflow],
-        data_converter=pydantic_data_converter,
+        data_converter=encrypted_converter(TEST_CODEC),
         workflow_runner=workflow_runner(),
     )
 

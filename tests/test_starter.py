@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from rights.models import RequestStatus
-from tests.harness import MARIA, Harness
+from tests.harness import MARIA, TEST_PAYLOAD_KEYS, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +66,7 @@ async def test_submit_status_and_operator_commands_against_temporal(harness: Har
         "TASK_QUEUE": harness.settings.task_queue,
         "DATA_DIR": str(harness.settings.data_dir),
         "LINK_TOKEN_SECRET": "test-link-secret-0123456789abcdef",
+        "PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
     }
     code, out, err = await starter(
         "submit",
