@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import sqlalchemy as sa
+from pydantic import SecretStr
 from temporalio.client import Client
 
 import worker
+from api.app import serve as serve_api
 from logs import configure_logging
 from rights import search_attributes
 from rights.settings import Settings, load_settings
@@ -63,26 +66,40 @@ async def wait_for_server(settings: Settings, seconds: float = 30) -> Client:
 
 
 def next_steps(settings: Settings) -> str:
-    email, name = SAMPLE_PEOPLE[0][0], SAMPLE_PEOPLE[0][1]
+    email, name, phone = SAMPLE_PEOPLE[0][0], SAMPLE_PEOPLE[0][1], SAMPLE_PEOPLE[0][2]
+    key = (settings.intake_keys() or [b"<INTAKE_API_KEYS>"])[0].decode()
     return f"""
 Privacy rights service is running.
   Temporal UI:   http://localhost:{UI_PORT}  (filter: RightsRequestStatus="awaiting_verification")
-  Outbox:        {settings.outbox_dir}/  (every notice as an .eml file)
+  HTTP API:      {settings.public_base_url}/docs   (health: {settings.public_base_url}/healthz)
+  Outbox:        {settings.outbox_dir}/  (every notice as an .eml file; open its links)
   Sample data:   {settings.service_url}
 
 Submit a request for a sample patient, from another shell:
-  .venv/bin/python starter.py submit --type deletion --jurisdiction US-CA \\
+  curl -s -X POST {settings.public_base_url}/v1/requests -H "Authorization: Bearer {key}" \\
+    -H "Content-Type: application/json" -d '{{"type": "deletion", "channel": "web_form",
+    "requester": {{"email": "{email}", "full_name": "{name}", "residence": "US-CA"}}}}'
+or: .venv/bin/python starter.py submit --type deletion --jurisdiction US-CA \\
       --email {email} --name "{name}"
-  .venv/bin/python starter.py status <request_id>
-Then answer the verification notice in the outbox (its token, and the phone number on file):
-  .venv/bin/python starter.py answer-verification <request_id> --token <token> \\
-      --data-point "phone={SAMPLE_PEOPLE[0][2]}"
+Then open the verification link in the newest .eml of the outbox (phone on file: {phone}).
 Stop with Ctrl-C.
 """
 
 
+def with_development_intake_key(settings: Settings) -> Settings:
+    """Without INTAKE_API_KEYS, `make run` makes one under DATA_DIR so the curl example works."""
+    if settings.intake_api_keys is not None:
+        return settings
+    path = settings.data_dir / "intake-api-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.chmod(0o600)
+    return settings.model_copy(update={"intake_api_keys": SecretStr(path.read_text().strip())})
+
+
 async def run(settings: Settings, start_server: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = with_development_intake_key(settings)
     seed_sample_service(sa.create_engine(settings.service_url))
     server = None
     if start_server:
@@ -92,7 +109,7 @@ async def run(settings: Settings, start_server: bool) -> None:
         client = await wait_for_server(settings)
         print(next_steps(settings), flush=True)
         temporal_worker = worker.build_worker(client, settings, worker.build_activities(settings))
-        await temporal_worker.run()
+        await asyncio.gather(temporal_worker.run(), serve_api(settings, client))
     finally:
         if server is not None:
             server.terminate()

@@ -41,6 +41,10 @@ class RequestRefused(ValueError):
     """The service will not take this action; the message says why, without personal data."""
 
 
+class DuplicateRequest(RequestRefused):
+    """A run with this request id exists already."""
+
+
 class UnknownRequest(LookupError):
     pass
 
@@ -89,16 +93,14 @@ async def connect(settings: Settings, codec: EncryptionCodec | None = None) -> C
     )
 
 
-async def submit_request(
-    client: Client,
+def admit_request(
     settings: Settings,
     new: NewRequest,
     *,
     request_id: str | None = None,
     received_at: datetime | None = None,
-    task_queue: str | None = None,
 ) -> RightsRequest:
-    """Start the run; refuse a right the jurisdiction does not grant, or a duplicate id."""
+    """Stamp and check a new request; refuse a right the jurisdiction does not grant."""
     request = RightsRequest(
         **new.model_dump(),
         request_id=request_id or new_request_id(),
@@ -115,19 +117,36 @@ async def submit_request(
         raise RequestRefused(f"type: {error}") from None
     except ValueError as error:
         raise RequestRefused(f"received_at: {error}") from None
+    return request
+
+
+async def start_request(client: Client, settings: Settings, request: RightsRequest) -> None:
+    """Start the run under the request's id; a second start with that id is refused."""
     try:
         await client.start_workflow(
             RightsRequestWorkflow.run,
             RightsRequestInput(request=request, policy=policy_from(settings)),
             id=workflow_id(request.request_id),
-            task_queue=task_queue or settings.task_queue,
+            task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
     except WorkflowAlreadyStartedError:
-        raise RequestRefused(
+        raise DuplicateRequest(
             f"request_id: a request with id {request.request_id} already exists"
         ) from None
+
+
+async def submit_request(
+    client: Client,
+    settings: Settings,
+    new: NewRequest,
+    *,
+    request_id: str | None = None,
+    received_at: datetime | None = None,
+) -> RightsRequest:
+    request = admit_request(settings, new, request_id=request_id, received_at=received_at)
+    await start_request(client, settings, request)
     return request
 
 
@@ -139,7 +158,7 @@ async def request_status(client: Client, request_id: str) -> RequestState:
     try:
         return await _handle(client, request_id).query(RightsRequestWorkflow.status)
     except RPCError as error:
-        if error.status is RPCStatusCode.NOT_FOUND:
+        if error.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise UnknownRequest(f"no request with id {request_id}") from None
         raise
 

@@ -250,6 +250,7 @@ class RequestState(BaseModel):
     extended: bool = False
     extension_reason: str | None = None
     steps: list[StepState]
+    verification_standard: str = "none"
     verification_attempts: int = 0
     provider_outcomes: list[ProviderOutcome] = []
     open_tasks: list[ProviderTask] = []

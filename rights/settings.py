@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     extension_notice_lead_days: int = Field(default=5, ge=0, le=30)
     operator_alert_lead_days: int = Field(default=5, ge=1, le=30)
     report_link_ttl_days: int = Field(default=14, ge=1, le=90)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    intake_api_keys: SecretStr | None = None
+    max_body_bytes: int = Field(default=65536, ge=1024, le=10_485_760)
+
+    def intake_keys(self) -> list[bytes]:
+        """The bearer keys intake systems may use, comma-separated in INTAKE_API_KEYS."""
+        if self.intake_api_keys is None:
+            return []
+        raw = self.intake_api_keys.get_secret_value().split(",")
+        return [key.strip().encode() for key in raw if key.strip()]
 
     @field_validator("public_base_url")
     @classmethod
@@ -83,6 +94,8 @@ class Settings(BaseSettings):
             raise ValueError("LINK_TOKEN_SECRET is required when APP_ENV=production")
         if self.app_env is AppEnv.PRODUCTION and self.payload_keys is None:
             raise ValueError("PAYLOAD_KEYS is required when APP_ENV=production")
+        if self.app_env is AppEnv.PRODUCTION and not self.intake_keys():
+            raise ValueError("INTAKE_API_KEYS is required when APP_ENV=production")
         if self.verification_reminder_days >= self.verification_ttl_days:
             raise ValueError(
                 "VERIFICATION_REMINDER_DAYS must be smaller than VERIFICATION_TTL_DAYS"

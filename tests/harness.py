@@ -49,6 +49,7 @@ MARIA = SAMPLE_PEOPLE[0]
 # Fixed, test-only keys: the saved histories in tests/histories/ are sealed with them.
 TEST_PAYLOAD_KEYS = format_keys([("test-1", bytes(range(32)))])
 TEST_CODEC = EncryptionCodec(*parse_keys(TEST_PAYLOAD_KEYS))
+INTAKE_KEY = "test-intake-key-0123456789"
 
 
 def default_registry(*, manual: bool = True) -> Registry:
@@ -87,6 +88,7 @@ class Harness:
                 "task_queue": f"rights-{uuid.uuid4().hex[:8]}",
                 "link_token_secret": "test-link-secret-0123456789abcdef",
                 "payload_keys": TEST_PAYLOAD_KEYS,
+                "intake_api_keys": INTAKE_KEY,
                 **overrides,
             }
         )

@@ -81,6 +81,7 @@ class RightsRequestWorkflow:
             due_dates=dates,
             respond_by=dates.respond_by,
             steps=[StepState(name=name) for name in StepName],
+            verification_standard=self._plan.verification.value,
         )
         self._case_file = CaseFile(state)
         self._state = state

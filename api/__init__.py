@@ -1,0 +1,1 @@
+"""The HTTP door: intake for intake systems, and the pages requesters answer notices through."""

@@ -1,0 +1,171 @@
+"""The FastAPI app: intake, status, requester pages, health. Run with `python -m api.app`.
+
+Client mistakes are 4xx with a JSON body naming each field and the problem (never the value a
+requester typed); a refused request starts nothing and writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import uvicorn
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+import rights_client
+from activities.links import LinkTokens, load_link_secret
+from activities.notices import TEMPLATES_DIR
+from api import intake, pages
+from api.context import ApiContext, context
+from api.idempotency import IdempotencyKeys
+from api.security import add_page_headers
+from rights.settings import Settings, load_settings
+
+
+class BodyLimit:
+    """413 for a body over MAX_BODY_BYTES, chunked or not, before any handler reads it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunks.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        async def replay() -> Message:
+            return chunks.pop(0) if chunks else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            status_code=413,
+            content={
+                "errors": [{"field": "body", "problem": f"larger than {self.max_bytes} bytes"}]
+            },
+        )
+        await response(scope, receive, send)
+
+
+def field_of(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "header", "query", "path")]
+    return ".".join(parts) or "body"
+
+
+async def validation_failed(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [
+        {
+            "field": field_of(item["loc"]),
+            "problem": str(item["msg"]).removeprefix("Value error, "),
+        }
+        for item in error.errors()
+    ]
+    return JSONResponse(status_code=422, content={"errors": errors})
+
+
+async def http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return JSONResponse(
+        status_code=error.status_code,
+        content={"errors": [{"field": "request", "problem": str(error.detail)}]},
+        headers=error.headers,
+    )
+
+
+def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
+    """The app; tests pass a connected client, `make run` lets the app connect on start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        records = sa.create_engine(settings.records_url, pool_pre_ping=True)
+        secret = load_link_secret(settings)
+        app.state.context = ApiContext(
+            settings=settings,
+            client=client or await rights_client.connect(settings),
+            idempotency=IdempotencyKeys(records, secret),
+            links=LinkTokens(secret, settings.public_base_url),
+            pages=Jinja2Templates(directory=TEMPLATES_DIR),
+        )
+        yield
+        records.dispose()
+
+    app = FastAPI(
+        title="Privacy rights requests",
+        version="1",
+        description="Start privacy rights requests and follow them; requester pages under /r/.",
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.middleware("http")(add_page_headers)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(intake.router)
+    app.include_router(pages.router)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz(ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:
+        """Ready when Temporal answers and at least one worker polls the task queue."""
+        try:
+            described = await ctx.client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=ctx.client.namespace,
+                    task_queue=TaskQueue(name=ctx.settings.task_queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                ),
+                timeout=timedelta(seconds=5),
+            )
+        except Exception:
+            return JSONResponse(status_code=503, content={"temporal": "unreachable", "workers": 0})
+        workers = len(described.pollers)
+        return JSONResponse(
+            status_code=200 if workers else 503,
+            content={"temporal": "ok", "workers": workers},
+        )
+
+    return app
+
+
+async def serve(settings: Settings, client: Client | None = None) -> None:
+    config = uvicorn.Config(
+        create_app(settings, client),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        proxy_headers=True,
+    )
+    await uvicorn.Server(config).serve()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(load_settings()))

@@ -1,0 +1,27 @@
+"""What every handler needs, built once per app: settings, the Temporal client, stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from temporalio.client import Client
+
+from activities.links import LinkTokens
+from api.idempotency import IdempotencyKeys
+from rights.settings import Settings
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    client: Client
+    idempotency: IdempotencyKeys
+    links: LinkTokens
+    pages: Jinja2Templates
+
+
+def context(request: Request) -> ApiContext:
+    ctx: ApiContext = request.app.state.context
+    return ctx

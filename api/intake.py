@@ -1,0 +1,167 @@
+"""Intake: start a request over HTTP and read its status; thin over `rights_client`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, model_validator
+
+import rights_client
+from api.context import ApiContext, context
+from api.idempotency import IdempotencyConflict
+from api.security import bearer, key_matches
+from rights.deadlines import Jurisdiction
+from rights.models import (
+    Agent,
+    Channel,
+    CorrectionItem,
+    LongText,
+    Model,
+    NewRequest,
+    Requester,
+    RequestState,
+    RequestType,
+)
+from rights.residence import jurisdiction_for_residence
+
+router = APIRouter(prefix="/v1", tags=["intake"])
+
+
+class IntakeRequest(Model):
+    """A request as an intake system sends it; without `jurisdiction`, residence decides."""
+
+    type: RequestType
+    requester: Requester
+    jurisdiction: Jurisdiction | None = None
+    agent: Agent | None = None
+    channel: Channel
+    details: LongText | None = None
+    specific_pieces: bool = False
+    corrections: list[CorrectionItem] = []
+
+    @model_validator(mode="after")
+    def _law_is_known(self) -> IntakeRequest:
+        if self.jurisdiction is None:
+            if not self.requester.residence:
+                raise ValueError("jurisdiction: give a jurisdiction or the requester's residence")
+            jurisdiction_for_residence(self.requester.residence)
+        self.new_request()
+        return self
+
+    def new_request(self) -> NewRequest:
+        jurisdiction = self.jurisdiction or jurisdiction_for_residence(
+            self.requester.residence or ""
+        )
+        return NewRequest(
+            type=self.type,
+            jurisdiction=jurisdiction,
+            requester=self.requester,
+            agent=self.agent,
+            channel=self.channel,
+            details=self.details,
+            specific_pieces=self.specific_pieces,
+            corrections=self.corrections,
+        )
+
+
+class Accepted(BaseModel):
+    request_id: str
+    workflow_id: str
+    status_url: str
+
+
+class ErrorItem(BaseModel):
+    field: str
+    problem: str
+
+
+class Errors(BaseModel):
+    errors: list[ErrorItem]
+
+
+def error_response(status: int, field: str, problem: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={"errors": [{"field": field, "problem": problem}]},
+    )
+
+
+def authorized(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> None:
+    if credentials is None or not key_matches(credentials.credentials, ctx.settings.intake_keys()):
+        raise HTTPException(
+            status_code=401,
+            detail="a valid intake API key is required (Authorization: Bearer <key>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+ERRORS = {
+    401: {"model": Errors, "description": "missing or wrong intake API key"},
+    409: {"model": Errors, "description": "Idempotency-Key reused with a different body"},
+    413: {"model": Errors, "description": "body larger than MAX_BODY_BYTES"},
+    422: {"model": Errors, "description": "a field is missing or invalid"},
+}
+
+
+@router.post(
+    "/requests",
+    status_code=202,
+    response_model=Accepted,
+    dependencies=[Depends(authorized)],
+    responses=ERRORS,  # type: ignore[arg-type]
+)
+async def submit(
+    body: IntakeRequest,
+    request: Request,
+    ctx: Annotated[ApiContext, Depends(context)],
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Accepted | JSONResponse:
+    """Start a privacy rights request; a retry with the same Idempotency-Key gets the same run."""
+    try:
+        admitted = rights_client.admit_request(ctx.settings, body.new_request())
+    except rights_client.RequestRefused as error:
+        field, _, problem = str(error).partition(": ")
+        return error_response(422, field, problem)
+    if idempotency_key is not None:
+        try:
+            first_id = ctx.idempotency.claim(
+                idempotency_key, body.model_dump_json().encode(), admitted.request_id
+            )
+        except IdempotencyConflict:
+            return error_response(
+                409, "Idempotency-Key", "this key was used with a different request body"
+            )
+        admitted = admitted.model_copy(update={"request_id": first_id})
+    try:
+        await rights_client.start_request(ctx.client, ctx.settings, admitted)
+    except rights_client.DuplicateRequest:
+        if idempotency_key is None:
+            raise
+    return Accepted(
+        request_id=admitted.request_id,
+        workflow_id=rights_client.workflow_id(admitted.request_id),
+        status_url=str(request.url_for("request_status", request_id=admitted.request_id)),
+    )
+
+
+@router.get(
+    "/requests/{request_id}",
+    response_model=RequestState,
+    dependencies=[Depends(authorized)],
+    responses={401: ERRORS[401], 404: {"model": Errors, "description": "no such request"}},
+)
+async def request_status(
+    request_id: Annotated[str, Path(max_length=64)],
+    ctx: Annotated[ApiContext, Depends(context)],
+) -> RequestState | JSONResponse:
+    """The request step by step: statuses, due dates, provider outcomes; no personal data."""
+    try:
+        return await rights_client.request_status(ctx.client, request_id)
+    except rights_client.UnknownRequest:
+        return error_response(404, "request_id", f"no request with id {request_id}")

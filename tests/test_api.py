@@ -1,0 +1,314 @@
+"""The HTTP door as intake systems and requesters use it, over a real worker and Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+)
+from temporalio.testing import WorkflowEnvironment
+
+import rights_client
+from api.app import create_app
+from api.idempotency import intake_keys
+from rights.codec import encrypted_converter
+from rights.models import OutcomeStatus, ProviderTaskDone, RequestStatus
+from tests.conftest import BIN
+from tests.harness import INTAKE_KEY, MARIA, TEST_CODEC, Harness
+
+AUTH = {"Authorization": f"Bearer {INTAKE_KEY}"}
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "type": "deletion",
+        "requester": {"email": MARIA[0], "full_name": MARIA[1], "residence": "US-CA"},
+        "channel": "web_form",
+    }
+    request.update(changes)
+    return request
+
+
+class StartRecorder(Interceptor):
+    """Notes every workflow start the app's client attempts, so a test can see none happened."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        recorder = self
+
+        class Recording(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+                recorder.started.append(input.id)
+                return await super().start_workflow(input)
+
+        return Recording(next)
+
+
+@pytest.fixture
+def starts() -> StartRecorder:
+    return StartRecorder()
+
+
+@pytest.fixture
+async def api(
+    harness: Harness, starts: StartRecorder
+) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
+    config = harness.client.config()
+    config["interceptors"] = [starts]
+    app = create_app(harness.settings, Client(**config))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http, app
+
+
+def link_path(harness: Harness, request_id: str, kind: str) -> str:
+    text = harness.text(request_id, kind)
+    found = re.search(r"http://127\.0\.0\.1:8000(/r/\S+)", text)
+    assert found, f"no link in {kind}"
+    return found.group(1)
+
+
+async def test_deletion_through_intake_links_and_pages(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+) -> None:
+    http, _ = api
+    accepted = await http.post("/v1/requests", json=body(), headers=AUTH)
+    assert accepted.status_code == 202, accepted.text
+    rid = accepted.json()["request_id"]
+    harness._submitted.append(rid)
+    assert accepted.json()["workflow_id"] == f"rights-request-{rid}"
+    assert accepted.json()["status_url"].endswith(f"/v1/requests/{rid}")
+
+    await harness.wait_for_notice(rid, "verification")
+    assert harness.notice_kinds(rid)[0] == "receipt"
+    verify = link_path(harness, rid, "verification")
+    form = await http.get(verify)
+    assert form.status_code == 200 and "Confirm my identity" in form.text
+    assert form.headers["Referrer-Policy"] == "no-referrer"
+    assert form.headers["Cache-Control"] == "no-store"
+    assert form.headers["X-Frame-Options"] == "DENY"
+    assert (await harness.status(rid)).status is RequestStatus.AWAITING_VERIFICATION
+    token = verify.split("token=")[1]
+    verified = await http.post(verify.split("?")[0], data={"token": token, "phone": MARIA[2]})
+    assert verified.status_code == 200 and "we have confirmed it is you" in verified.text
+
+    await harness.wait_for_notice(rid, "deletion_reconfirmation")
+    confirm = link_path(harness, rid, "deletion_reconfirmation")
+    assert "Yes, delete my data" in (await http.get(confirm)).text
+    assert (await harness.status(rid)).status is RequestStatus.AWAITING_RECONFIRMATION
+    done = await http.post(confirm.split("?")[0], data={"token": confirm.split("token=")[1]})
+    assert done.status_code == 200 and "Deletion confirmed" in done.text
+    used_again = await http.post(confirm.split("?")[0], data={"token": confirm.split("token=")[1]})
+    assert used_again.status_code == 410 and "no longer valid" in used_again.text
+
+    await harness.wait_for(rid, lambda s: bool(s.open_tasks))
+    await rights_client.provider_task_done(
+        harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
+    )
+    assert (await harness.result(rid)).status is RequestStatus.COMPLETED
+    assert harness.notice_kinds(rid)[-1] == "completed"
+    status = await http.get(f"/v1/requests/{rid}", headers=AUTH)
+    assert status.status_code == 200 and status.json()["status"] == "completed"
+    assert MARIA[0] not in status.text and MARIA[1] not in status.text
+
+
+async def test_wrong_token_is_a_clear_page_and_counts_an_attempt(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+) -> None:
+    http, _ = api
+    rid = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
+    harness._submitted.append(rid)
+    await harness.wait_for_notice(rid, "verification")
+
+    wrong = await http.post(f"/r/{rid}/verify", data={"token": "x" * 43, "phone": MARIA[2]})
+    malformed = await http.post(f"/r/{rid}/verify", data={"token": "short"})
+
+    assert wrong.status_code == 400
+    assert "not valid for this request" in wrong.text and "4 more attempt" in wrong.text
+    assert malformed.status_code == 400 and "not in the expected form" in malformed.text
+    assert (await harness.status(rid)).verification_attempts == 1
+
+
+async def test_access_report_link_serves_the_report_until_it_expires(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+) -> None:
+    http, _ = api
+    rid = (await http.post("/v1/requests", json=body(type="access"), headers=AUTH)).json()[
+        "request_id"
+    ]
+    harness._submitted.append(rid)
+    await harness.wait_for_notice(rid, "verification")
+    verify = link_path(harness, rid, "verification")
+    await http.post(
+        verify.split("?")[0], data={"token": verify.split("token=")[1], "phone": MARIA[2]}
+    )
+    await harness.wait_for(rid, lambda s: bool(s.open_tasks))
+    await rights_client.provider_task_done(
+        harness.client,
+        rid,
+        ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
+    )
+    await harness.result(rid)
+    report = link_path(harness, rid, "completed")
+
+    page = await http.get(report)
+    as_json = await http.get(report + "&format=json")
+    wrong = await http.get(report[:-3] + "abc")
+    manifest_path = harness.settings.reports_dir / rid / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["expires_at"] = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    manifest_path.write_text(json.dumps(manifest))
+    expired = await http.get(report)
+
+    assert page.status_code == 200 and MARIA[1] in page.text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert as_json.json()["sources"][0]["tables"]["accounts"][0]["email"] == MARIA[0]
+    assert wrong.status_code == 410 and MARIA[1] not in wrong.text
+    assert expired.status_code == 410
+
+
+def no_run_started(harness: Harness, starts: StartRecorder) -> None:
+    assert starts.started == []
+    with harness.records_engine.connect() as db:
+        assert db.execute(sa.select(sa.func.count()).select_from(intake_keys)).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "problem"),
+    [
+        ({"requester": {"email": "not-an-email", "full_name": "A", "residence": "US-CA"}},
+         "requester.email", "not a valid email address"),
+        ({"type": "erasure"}, "type", "Input should be 'access', 'deletion'"),
+        ({"jurisdiction": "US-NY"}, "jurisdiction", "Input should be 'US-CA'"),
+        ({"requester": {"email": MARIA[0], "full_name": MARIA[1], "residence": "US-NY"}},
+         "body", "no supported law for residence 'US-NY'"),
+        ({"requester": {"email": MARIA[0], "residence": "US-CA"}},
+         "requester.full_name", "Field required"),
+        ({"details": "x" * 5001}, "details", "at most 5000 characters"),
+        ({"type": "limit_sensitive", "jurisdiction": "US-CO"},
+         "type", "US-CO does not grant the right 'limit_sensitive'"),
+        ({"corrections": [{"field": "phone", "corrected_value": "1"}]},
+         "body", "only a correction request may carry corrections"),
+    ],
+)  # fmt: skip
+async def test_bad_intake_is_422_naming_the_field_and_starts_nothing(
+    harness: Harness,
+    api: tuple[httpx.AsyncClient, FastAPI],
+    starts: StartRecorder,
+    changes: dict[str, Any],
+    field: str,
+    problem: str,
+) -> None:
+    http, _ = api
+    response = await http.post(
+        "/v1/requests", json=body(**changes), headers={**AUTH, "Idempotency-Key": "k-1"}
+    )
+
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert any(e["field"] == field and problem in e["problem"] for e in errors), errors
+    assert "not-an-email" not in response.text
+    no_run_started(harness, starts)
+
+
+async def test_unauthorized_oversized_malformed_and_unknown(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], starts: StartRecorder
+) -> None:
+    http, _ = api
+    missing = await http.post("/v1/requests", json=body())
+    wrong = await http.post("/v1/requests", json=body(), headers={"Authorization": "Bearer nope"})
+    huge = await http.post(
+        "/v1/requests",
+        content=b'{"details": "' + b"x" * harness.settings.max_body_bytes + b'"}',
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
+    not_json = await http.post(
+        "/v1/requests", content=b"{not json", headers={**AUTH, "Content-Type": "application/json"}
+    )
+    unknown = await http.get("/v1/requests/no-such-request", headers=AUTH)
+    status_unauthorized = await http.get("/v1/requests/no-such-request")
+
+    assert (missing.status_code, wrong.status_code) == (401, 401)
+    assert "intake API key" in missing.json()["errors"][0]["problem"]
+    assert huge.status_code == 413 and huge.json()["errors"][0]["field"] == "body"
+    assert not_json.status_code == 422
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["field"] == "request_id"
+    assert status_unauthorized.status_code == 401
+    no_run_started(harness, starts)
+
+
+async def test_idempotency_key_returns_the_same_request_or_409(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], starts: StartRecorder
+) -> None:
+    http, _ = api
+    headers = {**AUTH, "Idempotency-Key": "intake-retry-7"}
+
+    first = await http.post("/v1/requests", json=body(type="opt_out"), headers=headers)
+    retried = await http.post("/v1/requests", json=body(type="opt_out"), headers=headers)
+    different = await http.post("/v1/requests", json=body(type="access"), headers=headers)
+
+    assert first.status_code == retried.status_code == 202
+    assert first.json()["request_id"] == retried.json()["request_id"]
+    harness._submitted.append(first.json()["request_id"])
+    assert different.status_code == 409
+    assert different.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert set(starts.started) == {f"rights-request-{first.json()['request_id']}"}
+    described = await harness.handle(first.json()["request_id"]).describe()
+    assert described.workflow_type == "RightsRequestWorkflow"
+
+
+async def until_healthy(http: httpx.AsyncClient, seconds: float = 20) -> httpx.Response:
+    """The worker's first poll reaches the server shortly after it starts: wait for it."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + seconds
+    while True:
+        response = await http.get("/healthz")
+        if response.status_code == 200 or loop.time() > give_up:
+            return response
+        await asyncio.sleep(0.1)
+
+
+async def test_healthz_reports_workers_polling_on_a_real_dev_server(tmp_path: Path) -> None:
+    """The time-skipping server has no DescribeTaskQueue, so this one runs on the dev server."""
+    async with (
+        await WorkflowEnvironment.start_local(
+            data_converter=encrypted_converter(TEST_CODEC),
+            dev_server_existing_path=str(BIN / "temporal"),
+            dev_server_extra_args=["--log-level", "error"],
+        ) as dev,
+        Harness.running(dev, tmp_path) as harness,
+    ):
+        app = create_app(harness.settings, harness.client)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                healthy = await until_healthy(http)
+        idle = create_app(
+            harness.settings.model_copy(update={"task_queue": "no-worker-here"}),
+            harness.client,
+        )
+        async with idle.router.lifespan_context(idle):
+            transport = httpx.ASGITransport(app=idle)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                no_worker = await http.get("/healthz")
+
+    assert healthy.status_code == 200 and healthy.json()["workers"] >= 1, healthy.json()
+    assert no_worker.status_code == 503 and no_worker.json() == {"temporal": "ok", "workers": 0}
