@@ -2,6 +2,8 @@
 #
 #   docker build -t privacy-rights .
 #   docker run --env-file prod.env privacy-rights                 # the worker (default)
+#   docker run --env-file prod.env privacy-rights python -m api.app            # the HTTP API
+#   docker run --env-file prod.env privacy-rights python -m api.codec_server   # UI codec
 #   docker run --env-file prod.env privacy-rights python starter.py status <request_id>
 #
 # All configuration comes from environment variables (see README.md, "Configuration").
@@ -22,6 +24,7 @@ COPY pyproject.toml requirements.lock ./
 COPY rights/ rights/
 COPY workflows/ workflows/
 COPY activities/ activities/
+COPY api/ api/
 COPY templates/ templates/
 COPY providers.toml worker.py starter.py rights_client.py logs.py sample_service.py local_stack.py ./
 

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,10 +22,12 @@ from temporalio.client import Client
 
 import worker
 from api.app import serve as serve_api
+from api.codec_server import serve_codec
 from logs import configure_logging
 from rights import search_attributes
+from rights.codec import EncryptionCodec
 from rights.settings import Settings, load_settings
-from rights_client import connect
+from rights_client import connect, load_payload_codec
 from sample_service import SAMPLE_PEOPLE, seed_sample_service
 
 BIN = Path(sys.executable).parent
@@ -49,16 +52,19 @@ def dev_server_command(settings: Settings) -> list[str]:
         "--sqlite-pragma=journal_mode=wal",
         "--sqlite-pragma=synchronous=normal",
         "--log-level=warn",
+        f"--ui-codec-endpoint=http://127.0.0.1:{settings.codec_port}/codec",
         *attributes,
     ]
 
 
-async def wait_for_server(settings: Settings, seconds: float = 30) -> Client:
+async def wait_for_server(
+    settings: Settings, codec: EncryptionCodec, seconds: float = 30
+) -> Client:
     loop = asyncio.get_running_loop()
     give_up = loop.time() + seconds
     while True:
         try:
-            return await connect(settings)
+            return await connect(settings, codec)
         except RuntimeError:
             if loop.time() > give_up:
                 raise
@@ -71,6 +77,7 @@ def next_steps(settings: Settings) -> str:
     return f"""
 Privacy rights service is running.
   Temporal UI:   http://localhost:{UI_PORT}  (filter: RightsRequestStatus="awaiting_verification")
+                 payloads decoded for the UI by the codec server on 127.0.0.1:{settings.codec_port}
   HTTP API:      {settings.public_base_url}/docs   (health: {settings.public_base_url}/healthz)
   Outbox:        {settings.outbox_dir}/  (every notice as an .eml file; open its links)
   Sample data:   {settings.service_url}
@@ -106,10 +113,13 @@ async def run(settings: Settings, start_server: bool) -> None:
         log = (settings.data_dir / "temporal-server.log").open("ab")
         server = subprocess.Popen(dev_server_command(settings), stdout=log, stderr=log)
     try:
-        client = await wait_for_server(settings)
+        codec = load_payload_codec(settings)
+        client = await wait_for_server(settings, codec)
         print(next_steps(settings), flush=True)
         temporal_worker = worker.build_worker(client, settings, worker.build_activities(settings))
-        await asyncio.gather(temporal_worker.run(), serve_api(settings, client))
+        await asyncio.gather(
+            temporal_worker.run(), serve_api(settings, client), serve_codec(settings, codec)
+        )
     finally:
         if server is not None:
             server.terminate()
@@ -122,6 +132,8 @@ def main() -> None:
     parser.add_argument("--no-server", action="store_true", help="use TEMPORAL_ADDRESS as is")
     args = parser.parse_args()
     configure_logging()
+    # SIGTERM ends the stack like Ctrl-C does, so the dev server is stopped with it.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(load_settings(), start_server=not args.no_server))
 

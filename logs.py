@@ -17,15 +17,22 @@ import structlog
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
+# A phone number has at least nine digits; an ISO date ("2026-11-29") has eight.
+_PHONE_DIGITS = 9
+
+
+def _mask_phone(match: re.Match[str]) -> str:
+    digits = sum(character.isdigit() for character in match.group())
+    return "[phone]" if digits >= _PHONE_DIGITS else match.group()
 
 
 def mask_contact_details(text: str) -> str:
-    return _PHONE.sub("[phone]", _EMAIL.sub("[email]", text))
+    return _PHONE.sub(_mask_phone, _EMAIL.sub("[email]", text))
 
 
 def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in event.items():
-        if isinstance(value, str):
+        if isinstance(value, str) and key != "timestamp":
             event[key] = mask_contact_details(value)
     return event
 

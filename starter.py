@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--agent-authorization-url")
     submit.add_argument("--request-id")
 
-    for name in ("status", "approve-agent", "verify-manually", "withdraw"):
+    commands.add_parser("status", help="the request step by step").add_argument("request_id")
+    for name in ("approve-agent", "verify-manually", "withdraw"):
         command = commands.add_parser(name)
         command.add_argument("request_id")
         command.add_argument("--note")

@@ -92,6 +92,7 @@ def build_worker(
         activities=activities,
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=16),
         workflow_runner=workflow_runner(),
+        max_cached_workflows=settings.workflow_cache_size,
     )
 
 

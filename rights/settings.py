@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "rights-requests"
+    workflow_cache_size: int = Field(default=1000, ge=0, le=100_000)
     data_dir: Path = Path("var")
     mail_backend: MailBackend = MailBackend.OUTBOX
     mail_outbox_dir: Path | None = None
@@ -63,6 +64,9 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     intake_api_keys: SecretStr | None = None
     max_body_bytes: int = Field(default=65536, ge=1024, le=10_485_760)
+    codec_port: int = Field(default=8081, ge=1, le=65535)
+    codec_operator_token: SecretStr | None = None
+    temporal_ui_origin: str = "http://localhost:8233"
 
     def intake_keys(self) -> list[bytes]:
         """The bearer keys intake systems may use, comma-separated in INTAKE_API_KEYS."""
@@ -96,6 +100,8 @@ class Settings(BaseSettings):
             raise ValueError("PAYLOAD_KEYS is required when APP_ENV=production")
         if self.app_env is AppEnv.PRODUCTION and not self.intake_keys():
             raise ValueError("INTAKE_API_KEYS is required when APP_ENV=production")
+        if self.app_env is AppEnv.PRODUCTION and self.codec_operator_token is None:
+            raise ValueError("CODEC_OPERATOR_TOKEN is required when APP_ENV=production")
         if self.verification_reminder_days >= self.verification_ttl_days:
             raise ValueError(
                 "VERIFICATION_REMINDER_DAYS must be smaller than VERIFICATION_TTL_DAYS"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from temporalio.testing import WorkflowEnvironment
 
 import rights_client
 from rights.deadlines import Jurisdiction
@@ -446,3 +449,29 @@ async def test_status_query_carries_no_personal_data(harness: Harness) -> None:
         assert secret not in dumped
     await rights_client.withdraw(harness.client, request.request_id, OperatorNote())
     await harness.result(request.request_id)
+
+
+async def test_verification_attempts_survive_a_worker_restart(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    queue = f"rights-restart-{uuid.uuid4().hex[:6]}"
+    wrong = VerificationAnswer(token="x" * 43, data_points=PHONE)
+    # No cache: a crashed worker keeps nothing, and the server hands its runs to the next one.
+    async with Harness.running(env, tmp_path, task_queue=queue, workflow_cache_size=0) as before:
+        request = await before.submit(RequestType.ACCESS)
+        rid = request.request_id
+        await before.wait_for_notice(rid, "verification")
+        for _ in range(2):
+            await rights_client.answer_verification(before.client, rid, wrong)
+        before._submitted.remove(rid)  # the run must outlive this worker
+
+    async with Harness.running(env, tmp_path, task_queue=queue) as after:
+        after._submitted.append(rid)
+        results = [
+            await rights_client.answer_verification(after.client, rid, wrong) for _ in range(3)
+        ]
+        final = await after.result(rid)
+
+    assert [r.attempts_left for r in results] == [2, 1, 0]
+    assert results[-1].outcome is VerificationOutcome.ATTEMPTS_EXHAUSTED
+    assert final.status is RequestStatus.UNVERIFIABLE and final.verification_attempts == 5
