@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from activities.providers.registry import IdentitySource
+from logs import request_context
 from rights.activity_inputs import ActivityName, IdentityMatch, MatchIdentityInput
 from rights.models import DataPoint
 from rights.plans import NEEDS_DECLARATION, REQUIRED_DATA_POINTS
+
+log = structlog.get_logger()
 
 
 def normalize(point: DataPoint, value: str) -> str:
@@ -33,6 +37,12 @@ class IdentityActivities:
 
     @activity.defn(name=ActivityName.MATCH_IDENTITY)
     def match_identity(self, input: MatchIdentityInput) -> IdentityMatch:
+        with request_context(input.request, "identity_verification"):
+            match = self._match(input)
+            log.info("identity_matched", matched=match.matched, points=match.points_matched)
+            return match
+
+    def _match(self, input: MatchIdentityInput) -> IdentityMatch:
         columns = [self._table.c[column] for column in self._source.data_points.values()]
         with self._engine.connect() as connection:
             account = connection.execute(

@@ -21,6 +21,7 @@ from temporalio import activity
 from activities.links import LinkTokens
 from activities.mail import Mailer, new_message_id
 from activities.records import NoticeLedger
+from logs import request_context
 from rights.activity_inputs import ActivityName, NoticeDelivery, SendNoticeInput
 from rights.challenges import hash_token
 from rights.models import Recipient
@@ -74,13 +75,16 @@ class NoticeActivities:
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, input: SendNoticeInput) -> NoticeDelivery:
+        with request_context(input.request, f"notice:{input.kind.value}"):
+            return await self._send(input)
+
+    async def _send(self, input: SendNoticeInput) -> NoticeDelivery:
         request = input.request
         token = self._links.token(request.request_id, input.link) if input.link else None
         token_hash = hash_token(token) if token else None
         already = await asyncio.to_thread(self._ledger.sent_at, request.request_id, input.key)
-        bound = log.bind(request_id=request.request_id, notice_kind=input.kind.value)
         if already is not None:
-            bound.info("notice_already_sent", key=input.key)
+            log.info("notice_already_sent", key=input.key)
             return NoticeDelivery(
                 key=input.key, sent_at=already, token_hash=token_hash, already_sent=True
             )
@@ -95,7 +99,7 @@ class NoticeActivities:
             message_id,
             sent_at,
         )
-        bound.info("notice_sent", key=input.key, recipient=input.recipient.value)
+        log.info("notice_sent", key=input.key, recipient=input.recipient.value)
         return NoticeDelivery(key=input.key, sent_at=sent_at, token_hash=token_hash)
 
     def _compose(self, input: SendNoticeInput, token: str | None) -> EmailMessage:

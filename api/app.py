@@ -7,14 +7,15 @@ requester typed); a refused request starts nothing and writes nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
+import structlog
 import uvicorn
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.templating import Jinja2Templates
@@ -33,6 +34,8 @@ from api.context import ApiContext, context
 from api.idempotency import IdempotencyKeys
 from api.security import add_page_headers
 from rights.settings import Settings, load_settings
+
+access_log = structlog.get_logger("api.access")
 
 
 class BodyLimit:
@@ -129,6 +132,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.middleware("http")(add_page_headers)
+    app.middleware("http")(log_requests)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(intake.router)
     app.include_router(pages.router)
@@ -156,15 +160,31 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
     return app
 
 
-async def serve(settings: Settings, client: Client | None = None) -> None:
-    config = uvicorn.Config(
-        create_app(settings, client),
-        host=settings.api_host,
-        port=settings.api_port,
-        log_config=None,
-        proxy_headers=True,
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """Uvicorn's access log is off: it would write each link's token from the query string.
+    `log_requests` logs method, path and status instead."""
+    return uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True
     )
-    await uvicorn.Server(config).serve()
+
+
+async def log_requests(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    access_log.info(
+        "http_request",
+        method=request.method,
+        path=request.url.path,
+        status=response.status_code,
+    )
+    return response
+
+
+async def serve(settings: Settings, client: Client | None = None) -> None:
+    await uvicorn.Server(
+        server_config(create_app(settings, client), settings.api_host, settings.api_port)
+    ).serve()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from api.app import server_config
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -19,9 +21,7 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port))
     task = asyncio.create_task(server.serve())
     loop = asyncio.get_running_loop()
     give_up = loop.time() + 20

@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import UTC, datetime
 
 import structlog
 
-from logs import configure_logging, mask_contact_details
+from logs import configure_logging, mask_contact_details, request_context
+from rights.deadlines import Jurisdiction
+from rights.models import Channel, Requester, RequestType, RightsRequest
 
 
 def test_masks_emails_and_phone_numbers_but_not_dates() -> None:
@@ -35,3 +38,35 @@ def test_every_line_is_json_with_its_context_and_no_contact_details() -> None:
     assert first["detail"] == "to [email]"
     assert "[phone]" not in first["timestamp"]
     assert second["event"] == "request_status" and second["status"] == "fulfilling"
+
+
+def test_request_context_names_the_request_and_masks_its_people() -> None:
+    request = RightsRequest(
+        request_id="req-logs-01",
+        type=RequestType.DELETION,
+        jurisdiction=Jurisdiction.GB,
+        requester=Requester(full_name="Siobhan Keane", email="s.keane@example.ie"),
+        channel=Channel.EMAIL,
+        received_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    try:
+        with request_context(request, "fulfil:service-database"):
+            try:
+                raise LookupError("no row for siobhan keane")
+            except LookupError:
+                structlog.get_logger().exception("provider_failed")
+        structlog.get_logger().info("after_the_request")
+    finally:
+        logging.getLogger().handlers.clear()
+
+    inside, after = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (inside["request_id"], inside["request_type"], inside["jurisdiction"]) == (
+        "req-logs-01",
+        "deletion",
+        "GB",
+    )
+    assert inside["step"] == "fulfil:service-database"
+    assert "siobhan" not in json.dumps(inside).lower() and "[redacted]" in inside["exception"]
+    assert "request_id" not in after

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.providers.registry import Registry
 from activities.providers.sql import SqlConnector
+from logs import request_context
 from rights.activity_inputs import (
     ActivityName,
     FulfilAtProviderInput,
@@ -16,6 +18,8 @@ from rights.activity_inputs import (
     ProviderRef,
 )
 from rights.models import ProviderOutcome
+
+log = structlog.get_logger()
 
 
 class ProviderActivities:
@@ -46,4 +50,7 @@ class ProviderActivities:
                 type="ProviderMisconfigured",
                 non_retryable=True,
             )
-        return connector.fulfil(input.request, input.action)
+        with request_context(input.request, f"fulfil:{input.provider}"):
+            outcome = connector.fulfil(input.request, input.action)
+            log.info("provider_fulfilled", provider=input.provider, status=outcome.status.value)
+            return outcome
