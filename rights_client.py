@@ -10,12 +10,13 @@ import logging
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from rights.codec import EncryptionCodec, encrypted_converter, format_keys, parse_keys
 from rights.deadlines import RightNotGranted, RightType, due_dates
@@ -163,7 +164,17 @@ async def request_status(client: Client, request_id: str) -> RequestState:
         raise
 
 
-async def _update(client: Client, request_id: str, update: Any, argument: Any) -> Any:
+Argument = TypeVar("Argument")
+Result = TypeVar("Result")
+
+
+async def _update(
+    client: Client,
+    request_id: str,
+    update: UpdateMethodMultiParam[[Any, Argument], Result],
+    argument: Argument,
+) -> Result:
+    """Send one Update; a validator's refusal becomes `RequestRefused` with its message."""
     try:
         return await _handle(client, request_id).execute_update(update, argument)
     except WorkflowUpdateFailedError as error:
@@ -179,61 +190,40 @@ async def _update(client: Client, request_id: str, update: Any, argument: Any) -
 async def answer_verification(
     client: Client, request_id: str, answer: VerificationAnswer
 ) -> AnswerResult:
-    result: AnswerResult = await _update(
-        client, request_id, RightsRequestWorkflow.submit_verification, answer
-    )
-    return result
+    return await _update(client, request_id, RightsRequestWorkflow.submit_verification, answer)
 
 
 async def confirm_deletion(
     client: Client, request_id: str, answer: ReconfirmationAnswer
 ) -> AnswerResult:
-    result: AnswerResult = await _update(
-        client, request_id, RightsRequestWorkflow.confirm_deletion, answer
-    )
-    return result
+    return await _update(client, request_id, RightsRequestWorkflow.confirm_deletion, answer)
 
 
 async def approve_agent(client: Client, request_id: str, note: OperatorNote) -> RequestState:
-    state: RequestState = await _update(
-        client, request_id, RightsRequestWorkflow.approve_agent, note
-    )
-    return state
+    return await _update(client, request_id, RightsRequestWorkflow.approve_agent, note)
 
 
 async def reject_agent(client: Client, request_id: str, decision: DenyInput) -> RequestState:
-    state: RequestState = await _update(
-        client, request_id, RightsRequestWorkflow.reject_agent, decision
-    )
-    return state
+    return await _update(client, request_id, RightsRequestWorkflow.reject_agent, decision)
 
 
 async def verify_manually(client: Client, request_id: str, note: OperatorNote) -> RequestState:
-    state: RequestState = await _update(
-        client, request_id, RightsRequestWorkflow.verify_manually, note
-    )
-    return state
+    return await _update(client, request_id, RightsRequestWorkflow.verify_manually, note)
 
 
 async def deny(client: Client, request_id: str, decision: DenyInput) -> RequestState:
-    state: RequestState = await _update(client, request_id, RightsRequestWorkflow.deny, decision)
-    return state
+    return await _update(client, request_id, RightsRequestWorkflow.deny, decision)
 
 
 async def withdraw(client: Client, request_id: str, note: OperatorNote) -> RequestState:
-    state: RequestState = await _update(client, request_id, RightsRequestWorkflow.withdraw, note)
-    return state
+    return await _update(client, request_id, RightsRequestWorkflow.withdraw, note)
 
 
 async def provider_task_done(
     client: Client, request_id: str, done: ProviderTaskDone
 ) -> RequestState:
-    state: RequestState = await _update(
-        client, request_id, RightsRequestWorkflow.provider_task_done, done
-    )
-    return state
+    return await _update(client, request_id, RightsRequestWorkflow.provider_task_done, done)
 
 
 async def extend(client: Client, request_id: str, extension: ExtendInput) -> RequestState:
-    state: RequestState = await _update(client, request_id, RightsRequestWorkflow.extend, extension)
-    return state
+    return await _update(client, request_id, RightsRequestWorkflow.extend, extension)

@@ -22,6 +22,7 @@ from rights.models import (
     AnswerResult,
     DataPoint,
     ReconfirmationAnswer,
+    RequestState,
     RequestStatus,
     RequestType,
     VerificationAnswer,
@@ -70,13 +71,21 @@ def link_closed(ctx: ApiContext, request: Request, request_id: str) -> HTMLRespo
     )
 
 
-@router.get("/verify", response_class=HTMLResponse)
-async def verify_form(request_id: str, token: str, request: Request, ctx: Ctx) -> HTMLResponse:
+async def waiting_for(
+    ctx: ApiContext, request_id: str, status: RequestStatus
+) -> RequestState | None:
+    """The request's state if it is waiting for this answer; None for a closed link."""
     try:
         state = await rights_client.request_status(ctx.client, request_id)
     except rights_client.UnknownRequest:
-        return link_closed(ctx, request, request_id)
-    if state.status is not RequestStatus.AWAITING_VERIFICATION:
+        return None
+    return state if state.status is status else None
+
+
+@router.get("/verify", response_class=HTMLResponse)
+async def verify_form(request_id: str, token: str, request: Request, ctx: Ctx) -> HTMLResponse:
+    state = await waiting_for(ctx, request_id, RequestStatus.AWAITING_VERIFICATION)
+    if state is None:
         return link_closed(ctx, request, request_id)
     standard = VerificationStandard(state.verification_standard)
     return page(
@@ -134,11 +143,7 @@ async def verify(
 
 @router.get("/confirm-deletion", response_class=HTMLResponse)
 async def confirm_form(request_id: str, token: str, request: Request, ctx: Ctx) -> HTMLResponse:
-    try:
-        state = await rights_client.request_status(ctx.client, request_id)
-    except rights_client.UnknownRequest:
-        return link_closed(ctx, request, request_id)
-    if state.status is not RequestStatus.AWAITING_RECONFIRMATION:
+    if await waiting_for(ctx, request_id, RequestStatus.AWAITING_RECONFIRMATION) is None:
         return link_closed(ctx, request, request_id)
     return page(ctx, request, "confirm", request_id=request_id, token=token)
 

@@ -312,3 +312,23 @@ async def test_healthz_reports_workers_polling_on_a_real_dev_server(tmp_path: Pa
 
     assert healthy.status_code == 200 and healthy.json()["workers"] >= 1, healthy.json()
     assert no_worker.status_code == 503 and no_worker.json() == {"temporal": "ok", "workers": 0}
+
+
+async def test_specific_pieces_form_asks_for_the_stronger_standard(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+) -> None:
+    http, _ = api
+    stronger = body(type="access", specific_pieces=True)
+    rid = (await http.post("/v1/requests", json=stronger, headers=AUTH)).json()["request_id"]
+    plain = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
+    harness._submitted.extend([rid, plain])
+    await harness.wait_for_notice(rid, "verification")
+    await harness.wait_for_notice(plain, "verification")
+
+    specific = await http.get(link_path(harness, rid, "verification"))
+    reasonable = await http.get(link_path(harness, plain, "verification"))
+
+    assert "give\n2 of these details" in specific.text
+    assert "penalty of perjury" in specific.text and 'name="declaration"' in specific.text
+    assert "give\n1 of these details" in reasonable.text
+    assert "penalty of perjury" not in reasonable.text
