@@ -26,13 +26,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy rights workflows activities api worker.py starter.py rights_client.py local_stack.py logs.py sample_service.py
+	$(BIN)/mypy rights workflows activities api worker.py starter.py rights_client.py local_stack.py logs.py sample_service.py bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	@echo "make bench: not built yet (issue 7)"; exit 1
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude privacy-rights > requirements.lock

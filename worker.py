@@ -90,7 +90,12 @@ def build_worker(
         task_queue=task_queue or settings.task_queue,
         workflows=[RightsRequestWorkflow],
         activities=activities,
-        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=16),
+        # Sync activities run on these threads; the worker takes no more activity tasks than it
+        # can run at once, so none waits in a queue while its start-to-close timeout runs.
+        activity_executor=concurrent.futures.ThreadPoolExecutor(
+            max_workers=settings.activity_concurrency
+        ),
+        max_concurrent_activities=settings.activity_concurrency,
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.workflow_cache_size,
     )

@@ -27,6 +27,9 @@ class Challenge(BaseModel):
     token_hashes: list[str] = []
     attempts: int = 0
     answered: bool = False
+    # True once the link notice has been sent (or has failed): an answer that arrives earlier
+    # (the email outran the activity's completion) waits for it instead of counting as wrong.
+    armed: bool = False
 
     @property
     def attempts_left(self) -> int:

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "rights-requests"
     workflow_cache_size: int = Field(default=1000, ge=0, le=100_000)
+    activity_concurrency: int = Field(default=16, ge=1, le=1000)
     data_dir: Path = Path("var")
     mail_backend: MailBackend = MailBackend.OUTBOX
     mail_outbox_dir: Path | None = None

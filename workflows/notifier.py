@@ -87,3 +87,4 @@ class Notifier:
         delivery = await self.notify(kind, Recipient.REQUESTER, facts, link=link)
         if delivery is not None and delivery.token_hash is not None:
             challenge.token_hashes.append(delivery.token_hash)
+        challenge.armed = True

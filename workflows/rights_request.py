@@ -294,6 +294,7 @@ class RightsRequestWorkflow:
         """The requester's answer to the verification link; every accepted call is one attempt."""
         challenge = self._verification
         assert challenge is not None
+        await workflow.wait_condition(lambda: challenge.armed)
         outcome = challenge.check(answer.token, workflow.now())
         self._state.verification_attempts = challenge.attempts
         if outcome is VerificationOutcome.VERIFIED:
@@ -342,6 +343,7 @@ class RightsRequestWorkflow:
     async def confirm_deletion(self, answer: ReconfirmationAnswer) -> AnswerResult:
         challenge = self._reconfirmation
         assert challenge is not None
+        await workflow.wait_condition(lambda: challenge.armed)
         outcome = challenge.check(answer.token, workflow.now())
         if outcome is VerificationOutcome.VERIFIED:
             challenge.answered = True

@@ -10,6 +10,7 @@ second deletion never reports "not found" for a person it already deleted).
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ class SqlConnector:
         self._source: SqlSource = entry.sql
         self._reports_dir = reports_dir
         self._reflected = sa.MetaData()
+        # Activities run on many threads; reflecting a table is not thread-safe, and a table
+        # seen half-reflected would look like a misconfigured registry.
+        self._reflecting = threading.Lock()
         _log_metadata.create_all(engine)
 
     def fulfil(self, request: RightsRequest, action: ProviderAction) -> ProviderOutcome:
@@ -194,9 +198,10 @@ class SqlConnector:
         ).scalar_one_or_none()
 
     def _table(self, connection: Connection, name: str) -> sa.Table:
-        if name not in self._reflected.tables:
-            sa.Table(name, self._reflected, autoload_with=connection)
-        return self._reflected.tables[name]
+        with self._reflecting:
+            if name not in self._reflected.tables:
+                sa.Table(name, self._reflected, autoload_with=connection)
+            return self._reflected.tables[name]
 
     @staticmethod
     def _count(connection: Connection, table: sa.Table, rows: Any) -> int:
