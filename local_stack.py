@@ -16,11 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import sqlalchemy as sa
 from pydantic import SecretStr
 from temporalio.client import Client
 
 import worker
+from activities.databases import create_engine
 from api.app import serve as serve_api
 from api.codec_server import serve_codec
 from logs import configure_logging
@@ -107,7 +107,7 @@ def with_development_intake_key(settings: Settings) -> Settings:
 async def run(settings: Settings, start_server: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings = with_development_intake_key(settings)
-    seed_sample_service(sa.create_engine(settings.service_url))
+    seed_sample_service(create_engine(settings.service_url))
     server = None
     if start_server:
         log = (settings.data_dir / "temporal-server.log").open("ab")

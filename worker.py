@@ -8,11 +8,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.databases import create_engine
 from activities.identity import IdentityActivities
 from activities.links import LinkTokens, load_link_secret
 from activities.mail import Mailer, OutboxMailer, SendGridMailer
@@ -59,8 +59,8 @@ def build_mailer(settings: Settings) -> Mailer:
 def build_activities(settings: Settings, registry: Registry | None = None) -> list[Any]:
     registry = registry or load_registry(settings.provider_registry)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    records_engine = sa.create_engine(settings.records_url, pool_pre_ping=True)
-    service_engine = sa.create_engine(settings.service_url, pool_pre_ping=True)
+    records_engine = create_engine(settings.records_url)
+    service_engine = create_engine(settings.service_url)
     create_records_schema(records_engine)
     links = LinkTokens(load_link_secret(settings), settings.public_base_url)
     notices = NoticeActivities(

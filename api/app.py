@@ -12,7 +12,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 import structlog
 import uvicorn
 from fastapi import Depends, FastAPI, Request, Response
@@ -27,6 +26,7 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 import rights_client
+from activities.databases import create_engine
 from activities.links import LinkTokens, load_link_secret
 from activities.notices import TEMPLATES_DIR
 from api import intake, pages
@@ -111,7 +111,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        records = sa.create_engine(settings.records_url, pool_pre_ping=True)
+        records = create_engine(settings.records_url)
         secret = load_link_secret(settings)
         app.state.context = ApiContext(
             settings=settings,

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     task_queue: str = "rights-requests"
-    workflow_cache_size: int = Field(default=1000, ge=0, le=100_000)
+    workflow_cache_size: int = Field(default=250, ge=0, le=100_000)
     activity_concurrency: int = Field(default=16, ge=1, le=1000)
     data_dir: Path = Path("var")
     mail_backend: MailBackend = MailBackend.OUTBOX

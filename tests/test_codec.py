@@ -72,7 +72,8 @@ async def test_histories_written_under_the_old_key_replay_after_rotation() -> No
 async def test_a_retired_key_is_named_and_tampering_is_refused() -> None:
     (sealed,) = await EncryptionCodec(*parse_keys(TEST_PAYLOAD_KEYS)).encode([PLAIN])
     stranger = EncryptionCodec({"other": secrets.token_bytes(32)}, "other")
-    tampered = Payload(metadata=sealed.metadata, data=sealed.data[:-1] + b"\x00")
+    flipped_last_byte = sealed.data[:-1] + bytes([sealed.data[-1] ^ 0xFF])
+    tampered = Payload(metadata=sealed.metadata, data=flipped_last_byte)
 
     with pytest.raises(PayloadKeyError, match="no key with id 'test-1'"):
         await stranger.decode([sealed])
