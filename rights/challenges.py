@@ -35,10 +35,6 @@ class Challenge(BaseModel):
     def attempts_left(self) -> int:
         return max(self.max_attempts - self.attempts, 0)
 
-    @property
-    def exhausted(self) -> bool:
-        return self.attempts_left == 0 and not self.answered
-
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
 

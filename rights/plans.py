@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from rights.models import DataPoint, RequestType, RightsRequest
+from rights.models import RequestType, RightsRequest
 
 
 class ProviderAction(StrEnum):
@@ -89,7 +89,6 @@ NEEDS_DECLARATION: dict[VerificationStandard, bool] = {
     VerificationStandard.REASONABLE: False,
     VerificationStandard.REASONABLY_HIGH: True,
 }
-MATCHABLE_DATA_POINTS = tuple(DataPoint)
 
 
 def plan_for(request: RightsRequest) -> RequestPlan:
