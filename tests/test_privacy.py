@@ -7,6 +7,7 @@ date of birth and every link token that was mailed.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -129,6 +130,13 @@ async def test_no_personal_data_in_history_attributes_or_logs(
     assert b"binary/encrypted" in stored  # the payloads are there, sealed
     assert "notice_sent" in logged and deletion in logged  # the logs are there, with ids
     assert '"event": "http_request"' in logged and "/verify" in logged
+    workflow_lines = [
+        json.loads(line) for line in logged.splitlines() if '"event": "request_status' in line
+    ]
+    assert workflow_lines, "the workflow logged no status changes"
+    for line in workflow_lines:
+        assert line["request_type"] in ("access", "deletion") and line["jurisdiction"] == "US-CA"
+        assert line["step"] and line["request_id"] in (access, deletion)
     for value in personal:
         assert value.encode() not in stored, f"{value[:4]}… found in Temporal's storage"
         assert value not in logged, f"{value[:4]}… found in the logs"

@@ -6,6 +6,7 @@ through the replay-safe workflow logger, with ids and statuses only.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time
 
 from temporalio import workflow
@@ -35,8 +36,22 @@ class CaseFile:
     def set_status(self, status: RequestStatus) -> None:
         self.state.status = status
         workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status.value)])
-        workflow.logger.info(
-            "request_status", extra={"request_id": self.state.request_id, "status": status.value}
+        self.log(logging.INFO, "request_status")
+
+    def log(self, level: int, event: str, **fields: str) -> None:
+        """One replay-safe log line naming the request, its type, law, status and step."""
+        active = [step.name.value for step in self.state.steps if step.status is StepStatus.ACTIVE]
+        workflow.logger.log(
+            level,
+            event,
+            extra={
+                "request_id": self.state.request_id,
+                "request_type": self.state.type.value,
+                "jurisdiction": self.state.jurisdiction.value,
+                "status": self.state.status.value,
+                "step": active[-1] if active else self.state.status.value,
+                **fields,
+            },
         )
 
     def move_respond_by(self, respond_by: date, reason: str) -> None:

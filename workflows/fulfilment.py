@@ -8,6 +8,7 @@ A provider's failure never fails the request.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -96,8 +97,8 @@ class Fulfilment:
         except ActivityError as error:
             cause = error.cause
             kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
-            workflow.logger.warning(
-                "provider_escalated", extra={"provider": provider.name, "failure": kind}
+            self._case_file.log(
+                logging.WARNING, "provider_escalated", provider=provider.name, failure=str(kind)
             )
             return await self._operator_task(
                 provider,

@@ -6,6 +6,7 @@ kept in the case file as undelivered, where the status query and the record show
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from temporalio import workflow
@@ -64,7 +65,7 @@ class Notifier:
                 retry_policy=NOTICE_RETRY,
             )
         except ActivityError:
-            workflow.logger.error("notice_rejected", extra={"kind": kind.value, "key": key})
+            self._case_file.log(logging.ERROR, "notice_rejected", kind=kind.value, key=key)
             delivery = None
         # Workflow time, so the record's dates agree with the timers that drove them.
         notices.append(
