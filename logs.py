@@ -20,7 +20,8 @@ import structlog
 from rights.models import RightsRequest
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
+# Delimited, so a run of digits inside an id (a UUID's "23-4865-932") is never taken for one.
+_PHONE = re.compile(r"(?<![\w-])\+?\d[\d ()-]{7,}\d(?![\w-])")
 # A phone number has at least nine digits; an ISO date ("2026-11-29") has eight.
 _PHONE_DIGITS = 9
 

@@ -8,6 +8,7 @@ expired or wrong token, is a readable page; the attempt is counted by the workfl
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -124,21 +125,19 @@ async def verify(
         )
     except ValidationError:
         return malformed(ctx, request, request_id)
-    try:
-        result = await rights_client.answer_verification(ctx.client, request_id, answer)
+
+    async def what_happens_next() -> str:
         state = await rights_client.request_status(ctx.client, request_id)
-    except (rights_client.RequestRefused, rights_client.UnknownRequest):
-        return link_closed(ctx, request, request_id)
-    if result.outcome is VerificationOutcome.VERIFIED:
-        return page(
-            ctx,
-            request,
-            "message",
-            request_id=request_id,
-            title="Thank you: we have confirmed it is you",
-            message=NEXT_STEP.get(state.type, "We are now acting on your request."),
-        )
-    return answer_refused(ctx, request, request_id, result)
+        return NEXT_STEP.get(state.type, "We are now acting on your request.")
+
+    return await answered(
+        ctx,
+        request,
+        request_id,
+        rights_client.answer_verification(ctx.client, request_id, answer),
+        "Thank you: we have confirmed it is you",
+        what_happens_next,
+    )
 
 
 @router.get("/confirm-deletion", response_class=HTMLResponse)
@@ -156,22 +155,41 @@ async def confirm(
         answer = ReconfirmationAnswer(token=token)
     except ValidationError:
         return malformed(ctx, request, request_id)
+
+    async def what_happens_next() -> str:
+        return (
+            "We are now deleting your personal information from our service and asking the "
+            "providers that hold it to do the same. We will email you when it is done, with "
+            "anything the law requires us to keep and why."
+        )
+
+    return await answered(
+        ctx,
+        request,
+        request_id,
+        rights_client.confirm_deletion(ctx.client, request_id, answer),
+        "Deletion confirmed",
+        what_happens_next,
+    )
+
+
+async def answered(
+    ctx: ApiContext,
+    request: Request,
+    request_id: str,
+    sending: Awaitable[AnswerResult],
+    title: str,
+    what_happens_next: Callable[[], Awaitable[str]],
+) -> HTMLResponse:
+    """The page after an answer: what happens next, why it was refused, or a closed link."""
     try:
-        result = await rights_client.confirm_deletion(ctx.client, request_id, answer)
+        result = await sending
+        if result.outcome is not VerificationOutcome.VERIFIED:
+            return answer_refused(ctx, request, request_id, result)
+        message = await what_happens_next()
     except (rights_client.RequestRefused, rights_client.UnknownRequest):
         return link_closed(ctx, request, request_id)
-    if result.outcome is VerificationOutcome.VERIFIED:
-        return page(
-            ctx,
-            request,
-            "message",
-            request_id=request_id,
-            title="Deletion confirmed",
-            message="We are now deleting your personal information from our service and "
-            "asking the providers that hold it to do the same. We will email you when it "
-            "is done, with anything the law requires us to keep and why.",
-        )
-    return answer_refused(ctx, request, request_id, result)
+    return page(ctx, request, "message", request_id=request_id, title=title, message=message)
 
 
 def malformed(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:

@@ -14,10 +14,16 @@ from rights.deadlines import Jurisdiction
 from rights.models import Channel, Requester, RequestType, RightsRequest
 
 
-def test_masks_emails_and_phone_numbers_but_not_dates() -> None:
-    text = "maria.lopez@example.com called from +1 415 555 0101 about 2027-01-13"
+def test_masks_emails_and_phone_numbers_but_not_dates_or_ids() -> None:
+    text = (
+        "maria.lopez@example.com called from +1 415 555 0101 (or 415-555-0199) about "
+        "2027-01-13 on b441d5fb-cf23-4865-932d-961263384dca"
+    )
 
-    assert mask_contact_details(text) == "[email] called from [phone] about 2027-01-13"
+    assert mask_contact_details(text) == (
+        "[email] called from [phone] (or [phone]) about "
+        "2027-01-13 on b441d5fb-cf23-4865-932d-961263384dca"
+    )
 
 
 def test_every_line_is_json_with_its_context_and_no_contact_details() -> None:
