@@ -34,6 +34,7 @@ from rights.plans import NEEDS_DECLARATION, REQUIRED_DATA_POINTS, VerificationSt
 router = APIRouter(prefix="/r/{request_id}", include_in_schema=False)
 
 Ctx = Annotated[ApiContext, Depends(context)]
+REFUSED = "We could not accept that answer"
 
 NEXT_STEP = {
     RequestType.DELETION: "We will now email you once more to confirm that you want your "
@@ -58,17 +59,35 @@ def page(
     )
 
 
-def link_closed(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
+def message_page(
+    ctx: ApiContext,
+    request: Request,
+    request_id: str,
+    title: str,
+    message: str,
+    status_code: int = 200,
+) -> HTMLResponse:
     return page(
         ctx,
         request,
         "message",
-        status_code=410,
+        status_code=status_code,
         request_id=request_id,
-        title="This link is no longer valid",
-        message="This request is not waiting for this answer any more: the link was used, "
+        title=title,
+        message=message,
+    )
+
+
+def link_closed(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
+    return message_page(
+        ctx,
+        request,
+        request_id,
+        "This link is no longer valid",
+        "This request is not waiting for this answer any more: the link was used, "
         "has expired, or the request is closed. If you still need something, make a new "
         "request or reply to our last email.",
+        status_code=410,
     )
 
 
@@ -189,19 +208,18 @@ async def answered(
         message = await what_happens_next()
     except (rights_client.RequestRefused, rights_client.UnknownRequest):
         return link_closed(ctx, request, request_id)
-    return page(ctx, request, "message", request_id=request_id, title=title, message=message)
+    return message_page(ctx, request, request_id, title, message)
 
 
 def malformed(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
-    return page(
+    return message_page(
         ctx,
         request,
-        "message",
+        request_id,
+        REFUSED,
+        "The link or one of the details is not in the expected form. Please open the link "
+        "from our email again.",
         status_code=400,
-        request_id=request_id,
-        title="We could not accept that answer",
-        message="The link or one of the details is not in the expected form. Please open "
-        "the link from our email again.",
     )
 
 
@@ -209,14 +227,13 @@ def answer_refused(
     ctx: ApiContext, request: Request, request_id: str, result: AnswerResult
 ) -> HTMLResponse:
     left = f" You have {result.attempts_left} more attempt(s)." if result.attempts_left else ""
-    return page(
+    return message_page(
         ctx,
         request,
-        "message",
+        request_id,
+        REFUSED,
+        f"{result.message[:1].upper()}{result.message[1:]}.{left}",
         status_code=400,
-        request_id=request_id,
-        title="We could not accept that answer",
-        message=f"{result.message[:1].upper()}{result.message[1:]}.{left}",
     )
 
 

@@ -138,7 +138,7 @@ class Harness:
             request_id=request_id,
             received_at=received_at or await self.env.get_current_time(),
         )
-        self._submitted.append(request.request_id)
+        self.track(request.request_id)
         return request
 
     def handle(self, request_id: str) -> WorkflowHandle[Any, Any]:
@@ -169,6 +169,14 @@ class Harness:
             request_id,
             lambda state: sum(n.kind.value == kind for n in state.notices) >= count,
         )
+
+    def track(self, request_id: str) -> None:
+        """A run started outside `submit` (over HTTP, by the CLI) that this test owns."""
+        self._submitted.append(request_id)
+
+    def release(self, request_id: str) -> None:
+        """Leave this run open when the harness stops: it must outlive this worker."""
+        self._submitted.remove(request_id)
 
     async def close_leftovers(self) -> None:
         """Deny the runs a test left open, so no timers of theirs outlive the test.

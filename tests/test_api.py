@@ -93,7 +93,7 @@ async def test_deletion_through_intake_links_and_pages(
     accepted = await http.post("/v1/requests", json=body(), headers=AUTH)
     assert accepted.status_code == 202, accepted.text
     rid = accepted.json()["request_id"]
-    harness._submitted.append(rid)
+    harness.track(rid)
     assert accepted.json()["workflow_id"] == f"rights-request-{rid}"
     assert accepted.json()["status_url"].endswith(f"/v1/requests/{rid}")
 
@@ -135,7 +135,7 @@ async def test_wrong_token_is_a_clear_page_and_counts_an_attempt(
 ) -> None:
     http, _ = api
     rid = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
-    harness._submitted.append(rid)
+    harness.track(rid)
     await harness.wait_for_notice(rid, "verification")
 
     wrong = await http.post(f"/r/{rid}/verify", data={"token": "x" * 43, "phone": MARIA[2]})
@@ -154,7 +154,7 @@ async def test_access_report_link_serves_the_report_until_it_expires(
     rid = (await http.post("/v1/requests", json=body(type="access"), headers=AUTH)).json()[
         "request_id"
     ]
-    harness._submitted.append(rid)
+    harness.track(rid)
     await harness.wait_for_notice(rid, "verification")
     verify = link_path(harness, rid, "verification")
     await http.post(
@@ -267,7 +267,7 @@ async def test_idempotency_key_returns_the_same_request_or_409(
 
     assert first.status_code == retried.status_code == 202
     assert first.json()["request_id"] == retried.json()["request_id"]
-    harness._submitted.append(first.json()["request_id"])
+    harness.track(first.json()["request_id"])
     assert different.status_code == 409
     assert different.json()["errors"][0]["field"] == "Idempotency-Key"
     assert set(starts.started) == {f"rights-request-{first.json()['request_id']}"}
@@ -321,7 +321,8 @@ async def test_specific_pieces_form_asks_for_the_stronger_standard(
     stronger = body(type="access", specific_pieces=True)
     rid = (await http.post("/v1/requests", json=stronger, headers=AUTH)).json()["request_id"]
     plain = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
-    harness._submitted.extend([rid, plain])
+    harness.track(rid)
+    harness.track(plain)
     await harness.wait_for_notice(rid, "verification")
     await harness.wait_for_notice(plain, "verification")
 

@@ -463,10 +463,10 @@ async def test_verification_attempts_survive_a_worker_restart(
         await before.wait_for_notice(rid, "verification")
         for _ in range(2):
             await rights_client.answer_verification(before.client, rid, wrong)
-        before._submitted.remove(rid)  # the run must outlive this worker
+        before.release(rid)
 
     async with Harness.running(env, tmp_path, task_queue=queue) as after:
-        after._submitted.append(rid)
+        after.track(rid)
         results = [
             await rights_client.answer_verification(after.client, rid, wrong) for _ in range(3)
         ]

@@ -75,7 +75,7 @@ async def run_to_completion(
         },
     )
     rid = accepted.json()["request_id"]
-    harness._submitted.append(rid)
+    harness.track(rid)
     await harness.wait_for_notice(rid, "verification")
     tokens = [harness.link_token(rid, "verification")]
     await http.get(f"/r/{rid}/verify", params={"token": tokens[0]})

@@ -80,7 +80,7 @@ async def test_submit_status_and_operator_commands_against_temporal(harness: Har
     submitted = json.loads(out)
     rid = submitted["request_id"]
     assert submitted["workflow_id"] == f"rights-request-{rid}"
-    harness._submitted.append(rid)
+    harness.track(rid)
     await harness.wait_for_status(rid, RequestStatus.AWAITING_VERIFICATION)
 
     code, out, _ = await starter("status", rid, env=env)
