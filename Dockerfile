@@ -25,6 +25,8 @@ COPY rights/ rights/
 COPY workflows/ workflows/
 COPY activities/ activities/
 COPY api/ api/
+COPY sandbox/ sandbox/
+COPY deploy/providers.toml deploy/providers.toml
 COPY templates/ templates/
 COPY providers.toml worker.py starter.py rights_client.py logs.py sample_service.py local_stack.py ./
 

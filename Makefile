@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy rights workflows activities api worker.py starter.py rights_client.py local_stack.py logs.py sample_service.py bench
+	$(BIN)/mypy rights workflows activities api worker.py starter.py rights_client.py local_stack.py logs.py sample_service.py bench sandbox
 
 pytest: $(STAMP)
 	$(BIN)/pytest

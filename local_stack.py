@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import secrets
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from temporalio.client import Client
 
 import worker
 from activities.databases import create_engine
+from activities.providers.registry import load_registry
 from api.app import serve as serve_api
 from api.codec_server import serve_codec
 from logs import configure_logging
@@ -28,7 +30,8 @@ from rights import search_attributes
 from rights.codec import EncryptionCodec
 from rights.settings import Settings, load_settings
 from rights_client import connect, load_payload_codec
-from sample_service import SAMPLE_PEOPLE, seed_sample_service
+from sample_service import SAMPLE_PEOPLE, sample_people, seed_sample_service
+from sandbox import start_sandboxes
 
 BIN = Path(sys.executable).parent
 UI_PORT = 8233
@@ -107,7 +110,14 @@ def with_development_intake_key(settings: Settings) -> Settings:
 async def run(settings: Settings, start_server: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings = with_development_intake_key(settings)
-    seed_sample_service(create_engine(settings.service_url))
+    service = create_engine(settings.service_url)
+    seed_sample_service(service)
+    sandboxes = start_sandboxes(
+        load_registry(settings.provider_registry).providers,
+        os.environ,
+        sample_people(service),
+        callback_base_url=settings.public_base_url,
+    )
     server = None
     if start_server:
         log = (settings.data_dir / "temporal-server.log").open("ab")
@@ -116,11 +126,15 @@ async def run(settings: Settings, start_server: bool) -> None:
         codec = load_payload_codec(settings)
         client = await wait_for_server(settings, codec)
         print(next_steps(settings), flush=True)
-        temporal_worker = worker.build_worker(client, settings, worker.build_activities(settings))
+        activities = worker.build_activities(settings)
         await asyncio.gather(
-            temporal_worker.run(), serve_api(settings, client), serve_codec(settings, codec)
+            worker.run_workers(worker.build_workers(client, settings, activities)),
+            serve_api(settings, client),
+            serve_codec(settings, codec),
         )
     finally:
+        for sandbox in sandboxes:
+            sandbox.stop()
         if server is not None:
             server.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):

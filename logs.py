@@ -14,12 +14,14 @@ from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
 import structlog
 
 from rights.models import RightsRequest
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Also URL-encoded ("%40"): provider lookups put the address in a query string.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Delimited, so a run of digits inside an id (a UUID's "23-4865-932") is never taken for one.
 _PHONE = re.compile(r"(?<![\w-])\+?\d[\d ()-]{7,}\d(?![\w-])")
 # A phone number has at least nine digits; an ISO date ("2026-11-29") has eight.
@@ -57,7 +59,10 @@ def request_context(request: RightsRequest, step: str) -> Iterator[None]:
     values = [
         value for person in people for value in (person.email, person.full_name, person.phone)
     ]
-    token = _SENSITIVE.set(tuple(value for value in values if value))
+    present = [value for value in values if value]
+    encoded = {form for value in present for form in (quote(value), quote_plus(value))}
+    # Longest first, so a value inside another (a name in an email) never splits it.
+    token = _SENSITIVE.set(tuple(sorted({*present, *encoded}, key=len, reverse=True)))
     try:
         with structlog.contextvars.bound_contextvars(
             request_id=request.request_id,
@@ -95,3 +100,6 @@ def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Their request lines carry whole URLs, query strings (emails, tokens) included.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -26,6 +26,7 @@ from rights.models import (
     ExtendInput,
     NewRequest,
     OperatorNote,
+    ProviderJobReport,
     ProviderTaskDone,
     ReconfirmationAnswer,
     RequestPolicy,
@@ -223,6 +224,12 @@ async def provider_task_done(
     client: Client, request_id: str, done: ProviderTaskDone
 ) -> RequestState:
     return await _update(client, request_id, RightsRequestWorkflow.provider_task_done, done)
+
+
+async def report_provider_job(
+    client: Client, request_id: str, report: ProviderJobReport
+) -> RequestState:
+    return await _update(client, request_id, RightsRequestWorkflow.report_provider_job, report)
 
 
 async def extend(client: Client, request_id: str, extension: ExtendInput) -> RequestState:

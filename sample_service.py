@@ -146,4 +146,17 @@ def seed_sample_service(engine: Engine) -> int:
         )
 
 
-__all__ = ["SAMPLE_PEOPLE", "add_person", "create_service_schema", "seed_sample_service"]
+def sample_people(engine: Engine) -> list[tuple[str, str, str]]:
+    """(email, full name, account id) of every account: what `make run`'s sandboxes hold."""
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(accounts.c.email, accounts.c.full_name, accounts.c.id))
+        return [(email, name, str(account_id)) for email, name, account_id in rows]
+
+
+__all__ = [
+    "SAMPLE_PEOPLE",
+    "add_person",
+    "create_service_schema",
+    "sample_people",
+    "seed_sample_service",
+]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio.client import Client
@@ -17,13 +20,19 @@ from activities.identity import IdentityActivities
 from activities.links import LinkTokens, load_link_secret
 from activities.mail import Mailer, OutboxMailer, SendGridMailer
 from activities.notices import NoticeActivities, NoticeTemplates
-from activities.providers import ProviderActivities
-from activities.providers.registry import Registry, load_registry
+from activities.providers import AccountDirectory, ProviderActivities, build_connector
+from activities.providers.connector import Journal
+from activities.providers.registry import (
+    Registry,
+    RegistryError,
+    load_registry,
+    provider_task_queue,
+)
 from activities.providers.sql import SqlConnector
 from activities.records import NoticeLedger, RecordActivities, create_records_schema
 from activities.reports import ReportActivities
 from logs import configure_logging
-from rights.settings import MailBackend, Settings, load_settings
+from rights.settings import AppEnv, MailBackend, Settings, load_settings
 from rights_client import connect
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -56,8 +65,28 @@ def build_mailer(settings: Settings) -> Mailer:
     return OutboxMailer(settings.outbox_dir)
 
 
-def build_activities(settings: Settings, registry: Registry | None = None) -> list[Any]:
+@dataclass
+class Activities:
+    """Every activity the worker runs, split by the task queue each one polls."""
+
+    main: list[Any]
+    providers: ProviderActivities
+    registry: Registry
+
+
+def build_activities(
+    settings: Settings,
+    registry: Registry | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> Activities:
     registry = registry or load_registry(settings.provider_registry)
+    sandboxes = [e.name for e in registry.providers if e.api is not None and e.api.sandbox]
+    if settings.app_env is AppEnv.PRODUCTION and sandboxes:
+        raise RegistryError(
+            f"PROVIDER_REGISTRY: sandbox providers in production: {', '.join(sandboxes)}"
+        )
+    for name in sandboxes:
+        logging.getLogger("worker").warning("provider_is_sandbox", extra={"provider": name})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     records_engine = create_engine(settings.records_url)
     service_engine = create_engine(settings.service_url)
@@ -66,48 +95,95 @@ def build_activities(settings: Settings, registry: Registry | None = None) -> li
     notices = NoticeActivities(
         settings, build_mailer(settings), NoticeLedger(records_engine), links, NoticeTemplates()
     )
-    connectors = {
+    sql_connectors = {
         entry.name: SqlConnector(service_engine, entry, settings.reports_dir)
         for entry in registry.providers
         if entry.kind == "sql"
     }
-    providers = ProviderActivities(registry, connectors)
-    return [
+    api_connectors = {
+        entry.name: build_connector(entry, environ, settings.reports_dir)
+        for entry in registry.providers
+        if entry.api is not None
+    }
+    providers = ProviderActivities(
+        registry,
+        settings.task_queue,
+        sql_connectors,
+        api_connectors,
+        Journal(records_engine),
+        AccountDirectory(service_engine, registry.identity),
+    )
+    main = [
         notices.send_notice,
         IdentityActivities(service_engine, registry.identity).match_identity,
         providers.plan_providers,
-        providers.fulfil_at_provider,
         ReportActivities(settings.reports_dir).publish_report,
         RecordActivities(records_engine).write_record,
     ]
+    return Activities(main=main, providers=providers, registry=registry)
 
 
-def build_worker(
-    client: Client, settings: Settings, activities: Sequence[Any], *, task_queue: str | None = None
-) -> Worker:
-    return Worker(
-        client,
-        task_queue=task_queue or settings.task_queue,
-        workflows=[RightsRequestWorkflow],
-        activities=activities,
-        # Sync activities run on these threads; the worker takes no more activity tasks than it
-        # can run at once, so none waits in a queue while its start-to-close timeout runs.
-        activity_executor=concurrent.futures.ThreadPoolExecutor(
-            max_workers=settings.activity_concurrency
-        ),
-        max_concurrent_activities=settings.activity_concurrency,
-        workflow_runner=workflow_runner(),
-        max_cached_workflows=settings.workflow_cache_size,
-    )
+def build_workers(
+    client: Client, settings: Settings, activities: Activities, *, task_queue: str | None = None
+) -> list[Worker]:
+    """The request workflow's worker, and one worker per automated provider's task queue.
+
+    A provider's queue carries the server-side rate limit from the registry
+    (`max_task_queue_activities_per_second`), so its published limit holds however many
+    workers run, and its concurrency caps how many calls this worker makes at once.
+    """
+    task_queue = task_queue or settings.task_queue
+    workers = [
+        Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[RightsRequestWorkflow],
+            activities=activities.main,
+            # Sync activities run on these threads; the worker takes no more activity tasks
+            # than it can run at once, so none waits in a queue while its timeout runs.
+            activity_executor=concurrent.futures.ThreadPoolExecutor(
+                max_workers=settings.activity_concurrency
+            ),
+            max_concurrent_activities=settings.activity_concurrency,
+            workflow_runner=workflow_runner(),
+            max_cached_workflows=settings.workflow_cache_size,
+        )
+    ]
+    for entry in activities.registry.providers:
+        if not entry.automated:
+            continue
+        workers.append(
+            Worker(
+                client,
+                task_queue=provider_task_queue(task_queue, entry.name),
+                activities=[
+                    activities.providers.fulfil_at_provider,
+                    activities.providers.poll_provider_job,
+                ],
+                activity_executor=concurrent.futures.ThreadPoolExecutor(
+                    max_workers=entry.rate.concurrency
+                ),
+                max_concurrent_activities=entry.rate.concurrency,
+                max_task_queue_activities_per_second=entry.rate.per_second,
+            )
+        )
+    return workers
+
+
+async def run_workers(workers: Sequence[Worker]) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        for temporal_worker in workers:
+            await stack.enter_async_context(temporal_worker)
+        await asyncio.Event().wait()
 
 
 async def main() -> None:
     configure_logging()
     settings = load_settings()
     client = await connect(settings)
-    worker = build_worker(client, settings, build_activities(settings))
+    workers = build_workers(client, settings, build_activities(settings))
     logging.getLogger("worker").info("worker_started", extra={"task_queue": settings.task_queue})
-    await worker.run()
+    await run_workers(workers)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ requester typed); a refused request starts nothing and writes nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any
@@ -29,7 +30,8 @@ import rights_client
 from activities.databases import create_engine
 from activities.links import LinkTokens, load_link_secret
 from activities.notices import TEMPLATES_DIR
-from api import intake, pages
+from activities.providers.registry import Registry, load_registry
+from api import callbacks, intake, pages
 from api.context import ApiContext, context
 from api.idempotency import IdempotencyKeys
 from api.security import add_page_headers
@@ -106,7 +108,30 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
-def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
+def callback_secrets(registry: Registry, environ: Mapping[str, str]) -> dict[str, str | None]:
+    """The signing secret of each webhook provider that reports by callback (None: unset).
+
+    An unset secret is logged and answered 503 on that provider's callbacks, rather than
+    keeping the whole API (intake, requester pages) from starting.
+    """
+    secrets: dict[str, str | None] = {}
+    for entry in registry.providers:
+        if entry.kind == "webhook" and entry.api is not None and entry.api.callback:
+            secrets[entry.name] = environ.get(entry.api.token_env) or None
+            if secrets[entry.name] is None:
+                access_log.warning(
+                    "callback_secret_unset", provider=entry.name, variable=entry.api.token_env
+                )
+    return secrets
+
+
+def create_app(
+    settings: Settings,
+    client: Client | None = None,
+    *,
+    registry: Registry | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> FastAPI:
     """The app; tests pass a connected client, `make run` lets the app connect on start-up."""
 
     @asynccontextmanager
@@ -119,6 +144,9 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
             idempotency=IdempotencyKeys(records, secret),
             links=LinkTokens(secret, settings.public_base_url),
             pages=Jinja2Templates(directory=TEMPLATES_DIR),
+            callback_secrets=callback_secrets(
+                registry or load_registry(settings.provider_registry), environ
+            ),
         )
         yield
         records.dispose()
@@ -136,6 +164,7 @@ def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(intake.router)
     app.include_router(pages.router)
+    app.include_router(callbacks.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz(ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:

@@ -20,6 +20,8 @@ class ApiContext:
     idempotency: IdempotencyKeys
     links: LinkTokens
     pages: Jinja2Templates
+    # Webhook providers in callback mode: their signing secrets, by provider name.
+    callback_secrets: dict[str, str | None]
 
 
 def context(request: Request) -> ApiContext:

@@ -7,13 +7,14 @@ that do I/O.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from rights.models import (
     DataPoint,
     Model,
     NoticeKind,
+    ProviderJob,
     ProviderOutcome,
     ProviderTask,
     Recipient,
@@ -29,6 +30,7 @@ class ActivityName(StrEnum):
     MATCH_IDENTITY = "match_identity"
     PLAN_PROVIDERS = "plan_providers"
     FULFIL_AT_PROVIDER = "fulfil_at_provider"
+    POLL_PROVIDER_JOB = "poll_provider_job"
     PUBLISH_REPORT = "publish_report"
     WRITE_RECORD = "write_record"
 
@@ -110,10 +112,14 @@ class ProviderKind(StrEnum):
 
 
 class ProviderRef(Model):
+    """A provider as the workflow sees it: where its activities run, how its jobs are polled."""
+
     name: str
     kind: ProviderKind
     category: str
     task_queue: str | None = None
+    poll_every: timedelta = timedelta(minutes=1)
+    job_timeout: timedelta = timedelta(days=35)
 
 
 class ProviderPlan(Model):
@@ -124,6 +130,13 @@ class FulfilAtProviderInput(Model):
     request: RightsRequest
     provider: str
     action: ProviderAction
+
+
+class PollProviderJobInput(Model):
+    request: RightsRequest
+    provider: str
+    action: ProviderAction
+    job: ProviderJob
 
 
 class PublishReportInput(Model):

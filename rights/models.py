@@ -195,6 +195,8 @@ class OutcomeStatus(StrEnum):
     NOT_FOUND = "not_found"
     RETAINED = "retained"
     ESCALATED = "escalated"
+    # The provider accepted the work and finishes it later: never a final outcome.
+    PENDING = "pending"
 
 
 class Retention(Model):
@@ -202,6 +204,19 @@ class Retention(Model):
 
     category: ShortText
     basis: Annotated[str, Field(min_length=5, max_length=500)]
+
+
+class ProviderJob(Model):
+    """Work a provider finishes later: polled on a durable timer, or reported by its callback.
+
+    Holds the provider's job id and status word only; the workflow keeps it between polls so
+    no worker slot is held while the provider works.
+    """
+
+    job_id: str
+    state: str
+    callback: bool = False
+    polls: int = 0
 
 
 class ProviderOutcome(Model):
@@ -214,6 +229,7 @@ class ProviderOutcome(Model):
     evidence: list[str] = []
     note: str | None = None
     operator_follow_up: str | None = None
+    job: ProviderJob | None = None
 
 
 class TaskReason(StrEnum):
@@ -298,8 +314,27 @@ class ProviderTaskDone(Model):
 
     @model_validator(mode="after")
     def _retained_needs_basis(self) -> ProviderTaskDone:
-        if self.status is OutcomeStatus.ESCALATED:
+        if self.status in (OutcomeStatus.ESCALATED, OutcomeStatus.PENDING):
             raise ValueError("status: an operator closes a task as done, not_found or retained")
         if self.status is OutcomeStatus.RETAINED and not self.basis:
             raise ValueError("basis: a retained outcome must state its legal basis")
         return self
+
+
+class JobResult(StrEnum):
+    DONE = "done"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+EvidenceLine = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ProviderJobReport(Model):
+    """An internal system's signed callback: how the job it accepted ended."""
+
+    provider: ShortText
+    job_id: ShortText
+    result: JobResult
+    records_affected: Annotated[int, Field(ge=0)] = 0
+    evidence: Annotated[list[EvidenceLine], Field(max_length=20)] = []

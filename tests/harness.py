@@ -28,17 +28,21 @@ from rights.models import (
     Agent,
     Channel,
     CorrectionItem,
+    DataPoint,
     DenyInput,
     NewRequest,
+    ReconfirmationAnswer,
     Requester,
     RequestState,
     RequestStatus,
     RequestType,
     RightsRequest,
+    VerificationAnswer,
+    VerificationOutcome,
 )
 from rights.settings import Settings, load_settings
 from sample_service import SAMPLE_PEOPLE, accounts, add_person, create_service_schema
-from worker import build_activities, build_worker
+from worker import build_activities, build_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = ROOT / "tests" / "histories"
@@ -53,11 +57,11 @@ INTAKE_KEY = "test-intake-key-0123456789"
 
 
 def default_registry(*, manual: bool = True) -> Registry:
+    """The shipped registry's service database (and paper archive): no sandbox APIs."""
     registry = load_registry(ROOT / "providers.toml")
-    if manual:
-        return registry
+    kinds = {"sql", "manual"} if manual else {"sql"}
     return registry.model_copy(
-        update={"providers": [p for p in registry.providers if p.kind != "manual"]}
+        update={"providers": [p for p in registry.providers if p.kind in kinds]}
     )
 
 
@@ -79,6 +83,7 @@ class Harness:
         data_dir: Path,
         *,
         registry: Registry | None = None,
+        environ: dict[str, str] | None = None,
         **overrides: Any,
     ) -> AsyncIterator[Harness]:
         settings = load_settings(
@@ -97,8 +102,10 @@ class Harness:
         with harness.service_engine.connect() as db:
             if db.execute(sa.select(accounts.c.id)).first() is None:
                 add_person(harness.service_engine, *MARIA)
-        activities = build_activities(settings, registry or default_registry())
-        async with build_worker(env.client, settings, activities):
+        activities = build_activities(settings, registry or default_registry(), environ or {})
+        async with contextlib.AsyncExitStack() as workers:
+            for worker in build_workers(env.client, settings, activities):
+                await workers.enter_async_context(worker)
             try:
                 yield harness
                 await harness.write_recorded_histories()
@@ -250,3 +257,27 @@ class Harness:
         found = TOKEN_IN_LINK.search(self.text(request_id, kind))
         assert found, f"no link in the {kind} notice"
         return found.group(1)
+
+
+async def verify(harness: Harness, request_id: str) -> None:
+    """Answer the verification link with Maria's phone number, as she would."""
+    await harness.wait_for_notice(request_id, "verification")
+    token = harness.link_token(request_id, "verification")
+    result = await rights_client.answer_verification(
+        harness.client,
+        request_id,
+        VerificationAnswer(token=token, data_points={DataPoint.PHONE: MARIA[2]}),
+    )
+    assert result.outcome is VerificationOutcome.VERIFIED, result
+
+
+async def verify_and_reconfirm(harness: Harness, request_id: str) -> None:
+    """Take a deletion through verification and reconfirmation to fulfilment."""
+    await verify(harness, request_id)
+    await harness.wait_for_notice(request_id, "deletion_reconfirmation")
+    answer = await rights_client.confirm_deletion(
+        harness.client,
+        request_id,
+        ReconfirmationAnswer(token=harness.link_token(request_id, "deletion_reconfirmation")),
+    )
+    assert answer.outcome is VerificationOutcome.VERIFIED, answer

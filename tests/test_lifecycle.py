@@ -30,7 +30,7 @@ from rights.models import (
     VerificationOutcome,
 )
 from sample_service import accounts, appointments, messages, payments
-from tests.harness import MARIA, Harness
+from tests.harness import MARIA, Harness, verify, verify_and_reconfirm
 
 PHONE = {DataPoint.PHONE: MARIA[2]}
 AGENT = Agent(
@@ -38,15 +38,6 @@ AGENT = Agent(
     email="dana@agents.example.org",
     authorization_url="https://agents.example.org/permissions/77.pdf",
 )
-
-
-async def verify(harness: Harness, request_id: str) -> None:
-    await harness.wait_for_notice(request_id, "verification")
-    token = harness.link_token(request_id, "verification")
-    result = await rights_client.answer_verification(
-        harness.client, request_id, VerificationAnswer(token=token, data_points=PHONE)
-    )
-    assert result.outcome is VerificationOutcome.VERIFIED, result
 
 
 async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Harness) -> None:
@@ -314,13 +305,7 @@ async def test_withdrawn_request_stops_and_confirms(harness: Harness) -> None:
 async def reach_open_manual_task(harness: Harness) -> str:
     request = await harness.submit(RequestType.DELETION)
     rid = request.request_id
-    await verify(harness, rid)
-    await harness.wait_for_notice(rid, "deletion_reconfirmation")
-    await rights_client.confirm_deletion(
-        harness.client,
-        rid,
-        ReconfirmationAnswer(token=harness.link_token(rid, "deletion_reconfirmation")),
-    )
+    await verify_and_reconfirm(harness, rid)
     await harness.wait_for(rid, lambda s: any(t.provider == "paper-archive" for t in s.open_tasks))
     return rid
 

@@ -76,3 +76,34 @@ def test_request_context_names_the_request_and_masks_its_people() -> None:
     assert inside["step"] == "fulfil:service-database"
     assert "siobhan" not in json.dumps(inside).lower() and "[redacted]" in inside["exception"]
     assert "request_id" not in after
+
+
+def test_provider_lookups_in_urls_are_masked_and_http_client_lines_are_off() -> None:
+    request = RightsRequest(
+        request_id="req-logs-02",
+        type=RequestType.DELETION,
+        jurisdiction=Jurisdiction.US_CA,
+        requester=Requester(full_name="Ana María Ruiz", email="ana.ruiz@example.com"),
+        channel=Channel.WEB_FORM,
+        received_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    try:
+        with request_context(request, "fulfil:zendesk"):
+            logging.getLogger("httpx").info(
+                "HTTP Request: GET /search?query=ana.ruiz%40example.com"
+            )
+            structlog.get_logger().warning(
+                "provider_failed",
+                url="/v1/customers?email=ana.ruiz%40example.com",
+                name="Ana+Mar%C3%ADa+Ruiz",
+            )
+    finally:
+        logging.getLogger().handlers.clear()
+
+    [line] = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert line["url"] == "/v1/customers?email=[redacted]"
+    assert line["name"] == "[redacted]"
+    # Outside any request, the pattern still knows an encoded address.
+    assert mask_contact_details("?email=someone%40example.org") == "?email=[email]"

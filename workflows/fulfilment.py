@@ -2,7 +2,10 @@
 
 Each provider ends done, not_found, retained (with its legal basis) or, when automation
 cannot finish it, as an operator task the run waits on while the other providers carry on.
-A provider's failure never fails the request.
+A provider's failure never fails the request. A provider that answers with a job is polled on
+a durable timer (no worker slot held while it works) or, for a webhook in callback mode,
+waited for until its signed callback arrives; a job that outlives `job_timeout` goes to an
+operator too.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -20,12 +24,17 @@ from rights.activity_inputs import (
     FulfilAtProviderInput,
     NoticeFacts,
     PlanProvidersInput,
+    PollProviderJobInput,
     ProviderKind,
     ProviderPlan,
     ProviderRef,
 )
 from rights.models import (
+    JobResult,
     NoticeKind,
+    OutcomeStatus,
+    ProviderJob,
+    ProviderJobReport,
     ProviderOutcome,
     ProviderTask,
     ProviderTaskDone,
@@ -39,7 +48,15 @@ from workflows.case_file import CaseFile
 from workflows.notifier import Notifier
 from workflows.retries import LOCAL_RETRY, PROVIDER_GIVE_UP_AFTER, PROVIDER_RETRY
 
-Waiter = Callable[[Callable[[], bool]], Awaitable[bool]]
+
+class Waiter(Protocol):
+    def __call__(
+        self, condition: Callable[[], bool], *, until: datetime | None = None
+    ) -> Awaitable[bool]: ...
+
+
+class JobNotFinished(Exception):
+    """A provider's job outlived the registry's `job_timeout_days`, or its system said it failed."""
 
 
 class Fulfilment:
@@ -57,6 +74,8 @@ class Fulfilment:
         self._notifier = notifier
         self._wait_for = wait_for
         self._results: dict[str, ProviderTaskDone] = {}
+        self._awaiting: dict[str, ProviderJob] = {}
+        self._reports: dict[str, ProviderJobReport] = {}
 
     async def run(self) -> list[ProviderOutcome]:
         plan = await workflow.execute_activity(
@@ -77,26 +96,34 @@ class Fulfilment:
     def task_done(self, done: ProviderTaskDone) -> None:
         self._results[done.provider] = done
 
+    def awaits_callback(self, provider: str, job_id: str) -> bool:
+        job = self._awaiting.get(provider)
+        return job is not None and job.job_id == job_id and provider not in self._reports
+
+    def job_reported(self, report: ProviderJobReport) -> None:
+        self._reports[report.provider] = report
+
     async def _fulfil_at(self, provider: ProviderRef) -> ProviderOutcome:
         if provider.kind is ProviderKind.MANUAL:
             return await self._operator_task(
                 provider, TaskReason.MANUAL_PROVIDER, f"{self._action.value} by hand"
             )
         try:
-            outcome: ProviderOutcome = await workflow.execute_activity(
+            outcome = await self._provider_activity(
                 ActivityName.FULFIL_AT_PROVIDER,
                 FulfilAtProviderInput(
                     request=self._request, provider=provider.name, action=self._action
                 ),
-                result_type=ProviderOutcome,
-                task_queue=provider.task_queue,
-                start_to_close_timeout=timedelta(minutes=5),
-                schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
-                retry_policy=PROVIDER_RETRY,
+                provider,
             )
-        except ActivityError as error:
-            cause = error.cause
-            kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+            if outcome.job is not None:
+                outcome = await self._follow_job(provider, outcome.job)
+        except (ActivityError, JobNotFinished) as error:
+            if isinstance(error, ActivityError):
+                cause = error.cause
+                kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
+            else:
+                kind = str(error)
             self._case_file.log(
                 logging.WARNING, "provider_escalated", provider=provider.name, failure=str(kind)
             )
@@ -117,6 +144,60 @@ class Fulfilment:
                 }
             )
         return outcome
+
+    async def _provider_activity(
+        self,
+        activity: ActivityName,
+        input: FulfilAtProviderInput | PollProviderJobInput,
+        provider: ProviderRef,
+    ) -> ProviderOutcome:
+        outcome: ProviderOutcome = await workflow.execute_activity(
+            activity,
+            input,
+            result_type=ProviderOutcome,
+            task_queue=provider.task_queue,
+            start_to_close_timeout=timedelta(minutes=5),
+            schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
+            retry_policy=PROVIDER_RETRY,
+        )
+        return outcome
+
+    async def _follow_job(self, provider: ProviderRef, job: ProviderJob) -> ProviderOutcome:
+        """Poll on a timer, or wait for the callback, until the job ends or runs out of time."""
+        give_up = workflow.now() + provider.job_timeout
+        self._case_file.log(logging.INFO, "provider_job_started", provider=provider.name)
+        if job.callback:
+            self._awaiting[provider.name] = job
+            if not await self._wait_for(lambda: provider.name in self._reports, until=give_up):
+                raise JobNotFinished(f"no callback for job {job.job_id} by its timeout")
+            return self._reported(provider, job, self._reports[provider.name])
+        while True:
+            if workflow.now() >= give_up:
+                raise JobNotFinished(f"job {job.job_id} still {job.state} at its timeout")
+            await self._wait_for(lambda: False, until=workflow.now() + provider.poll_every)
+            outcome = await self._provider_activity(
+                ActivityName.POLL_PROVIDER_JOB,
+                PollProviderJobInput(
+                    request=self._request, provider=provider.name, action=self._action, job=job
+                ),
+                provider,
+            )
+            if outcome.job is None:
+                return outcome
+            job = outcome.job.model_copy(update={"polls": job.polls + 1})
+
+    def _reported(
+        self, provider: ProviderRef, job: ProviderJob, report: ProviderJobReport
+    ) -> ProviderOutcome:
+        if report.result is JobResult.FAILED:
+            raise JobNotFinished(f"job {job.job_id} reported failed")
+        return ProviderOutcome(
+            provider=provider.name,
+            category=provider.category,
+            status=OutcomeStatus(report.result.value),
+            records_affected=report.records_affected,
+            evidence=[f"job {job.job_id}: callback {report.result.value}", *report.evidence],
+        )
 
     async def _operator_task(
         self, provider: ProviderRef, reason: TaskReason, detail: str

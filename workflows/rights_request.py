@@ -33,6 +33,7 @@ from rights.models import (
     ExtendInput,
     NoticeKind,
     OperatorNote,
+    ProviderJobReport,
     ProviderTaskDone,
     Recipient,
     ReconfirmationAnswer,
@@ -422,6 +423,18 @@ class RightsRequestWorkflow:
         if not any(task.provider == done.provider for task in self._state.open_tasks):
             open_names = ", ".join(task.provider for task in self._state.open_tasks) or "none"
             raise ValueError(f"provider: no open task for {done.provider!r} (open: {open_names})")
+
+    @workflow.update
+    def report_provider_job(self, report: ProviderJobReport) -> RequestState:
+        self._fulfilment.job_reported(report)
+        return self._state
+
+    @report_provider_job.validator
+    def _validate_job_report(self, report: ProviderJobReport) -> None:
+        if not self._fulfilment.awaits_callback(report.provider, report.job_id):
+            raise ValueError(
+                f"job_id: {report.provider!r} has no job {report.job_id!r} awaiting a callback"
+            )
 
     @workflow.update
     async def extend(self, request: ExtendInput) -> RequestState:

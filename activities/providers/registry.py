@@ -68,23 +68,96 @@ class SqlSource(Strict):
 class IdentitySource(Strict):
     table: Identifier
     email_column: Identifier
+    # The id other systems know the person by (Segment's userId, for one).
+    account_id_column: Identifier = "id"
     data_points: dict[DataPoint, Identifier]
+
+
+EnvName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,62}$")]
+
+ProviderType = Literal[
+    "sql", "manual", "stripe", "sendgrid_contacts", "segment", "hubspot", "zendesk", "webhook"
+]
+
+ALL_ACTIONS = frozenset(ProviderAction)
+# What each API can do; a registry asking a provider for more is refused at start-up.
+ACTIONS_BY_KIND: dict[str, frozenset[ProviderAction]] = {
+    "sql": ALL_ACTIONS,
+    "manual": ALL_ACTIONS,
+    "webhook": ALL_ACTIONS,
+    "stripe": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
+    "sendgrid_contacts": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
+    "segment": frozenset({ProviderAction.DELETE, ProviderAction.OPT_OUT}),
+    "hubspot": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
+    "zendesk": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
+}
+
+
+class HttpApi(Strict):
+    """Where a provider's API is and how to reach it; secrets are named, never written here."""
+
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
+    # Bearer token or API key (for `webhook`: the HMAC signing secret).
+    token_env: EnvName
+    # Zendesk only: the agent's email for `email/token` basic authentication.
+    user_env: EnvName | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
+    poll_every_seconds: Annotated[int, Field(ge=1, le=86_400)] = 60
+    job_timeout_days: Annotated[int, Field(ge=1, le=90)] = 35
+    # Which identifier the provider knows the person by: their email, or our account id.
+    subject_id: Literal["email", "account_id"] = "email"
+    # `webhook` only: the system answers 202 with a job id and calls back when done.
+    callback: bool = False
+    # A local stand-in for the provider (`make run`, tests): said in the evidence and the logs.
+    sandbox: bool = False
+
+
+class RateLimit(Strict):
+    """The provider's published limit, enforced by the server for its task queue."""
+
+    per_second: Annotated[float, Field(gt=0, le=1000)] = 5
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 4
+
+
+class RetentionRule(Strict):
+    """Data the provider keeps after a deletion because a law requires it."""
+
+    category: Annotated[str, Field(min_length=1, max_length=200)]
+    basis: Annotated[str, Field(min_length=5, max_length=500)]
 
 
 class ProviderEntry(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
-    kind: Literal["sql", "manual"]
+    kind: ProviderType
     category: str
     serves: list[ProviderAction]
-    label: str | None = None
     sql: SqlSource | None = None
+    api: HttpApi | None = None
+    rate: RateLimit = RateLimit()
+    retained: list[RetentionRule] = []
     instructions: str | None = None
 
     @model_validator(mode="after")
     def _kind_has_its_settings(self) -> ProviderEntry:
         if self.kind == "sql" and self.sql is None:
             raise ValueError(f"provider {self.name}: kind 'sql' needs a [providers.sql] table")
+        if self.kind not in ("sql", "manual") and self.api is None:
+            raise ValueError(f"provider {self.name}: kind {self.kind!r} needs [providers.api]")
+        unsupported = sorted(set(self.serves) - ACTIONS_BY_KIND[self.kind])
+        if unsupported:
+            raise ValueError(
+                f"provider {self.name}: serves: a {self.kind} provider cannot "
+                f"{', '.join(unsupported)}"
+            )
+        if self.api is not None and self.api.callback and self.kind != "webhook":
+            raise ValueError(f"provider {self.name}: api.callback is for webhook providers")
+        if self.kind == "zendesk" and self.api is not None and self.api.user_env is None:
+            raise ValueError(f"provider {self.name}: zendesk needs api.user_env (agent email)")
         return self
+
+    @property
+    def automated(self) -> bool:
+        return self.kind != "manual"
 
 
 class Registry(Strict):
@@ -104,6 +177,11 @@ class Registry(Strict):
             if entry.name == name:
                 return entry
         raise KeyError(name)
+
+
+def provider_task_queue(base: str, provider: str) -> str:
+    """Each automated provider's activities get their own queue, rate-limited by the server."""
+    return f"{base}.provider.{provider}"
 
 
 class RegistryError(ValueError):

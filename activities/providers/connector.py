@@ -1,0 +1,206 @@
+"""What every API connector shares: the person it acts for, its journal, and how an outcome settles.
+
+A connector acts in steps (find the person, delete, start a job) and writes each step's result
+(provider ids, job ids: never personal data) to the journal before the next call. A retry after a
+crash or a lost response resumes from the journal, so nothing is deleted twice and a person
+deleted by the lost attempt is reported as deleted, not as "not found". Once an outcome is final
+it is kept, and every later attempt returns it unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from temporalio.exceptions import ApplicationError
+
+from activities.providers.http import ProviderApi
+from activities.providers.registry import ProviderEntry
+from rights.models import OutcomeStatus, ProviderJob, ProviderOutcome, Retention
+from rights.plans import ProviderAction
+
+_metadata = sa.MetaData()
+provider_steps = sa.Table(
+    "provider_steps",
+    _metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(64), primary_key=True),
+    sa.Column("action", sa.String(32), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The person a request is about, as the provider knows them."""
+
+    request_id: str
+    email: str
+    account_id: str | None = None
+    corrections: dict[str, str] = field(default_factory=dict)
+
+
+class Journal:
+    """Each (request, provider, action)'s progress, in the records database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        _metadata.create_all(engine)
+
+    def step(self, request_id: str, provider: str, action: ProviderAction) -> Step:
+        key = {"request_id": request_id, "provider": provider, "action": action.value}
+        with self._engine.connect() as connection:
+            state = connection.execute(
+                sa.select(provider_steps.c.state).where(
+                    *(provider_steps.c[column] == value for column, value in key.items())
+                )
+            ).scalar_one_or_none()
+        return Step(self._engine, key, dict(state or {}), exists=state is not None)
+
+
+class Step:
+    def __init__(
+        self, engine: Engine, key: dict[str, str], state: dict[str, Any], *, exists: bool
+    ) -> None:
+        self._engine = engine
+        self._key = key
+        self._state = state
+        self._exists = exists
+
+    def get(self, name: str) -> Any:
+        return self._state.get(name)
+
+    def save(self, **values: Any) -> None:
+        """Commit before the next call to the provider, so a retry sees what this one did."""
+        self._state.update(values)
+        now = datetime.now(UTC)
+        with self._engine.begin() as connection:
+            if self._exists:
+                connection.execute(
+                    provider_steps.update()
+                    .where(
+                        *(provider_steps.c[column] == value for column, value in self._key.items())
+                    )
+                    .values(state=self._state, updated_at=now)
+                )
+            else:
+                connection.execute(
+                    provider_steps.insert().values(**self._key, state=self._state, updated_at=now)
+                )
+                self._exists = True
+
+
+class Connector(ABC):
+    """One API shape. Subclasses say how to start each action and how to poll its job."""
+
+    def __init__(self, entry: ProviderEntry, api: ProviderApi, reports_dir: Path) -> None:
+        assert entry.api is not None
+        self.entry = entry
+        self.api = api
+        self._reports_dir = reports_dir
+
+    @abstractmethod
+    def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Act, or start the provider's job; may be called again for the same step after a crash."""
+
+    def poll(
+        self, subject: Subject, action: ProviderAction, job: ProviderJob, step: Step
+    ) -> ProviderOutcome:
+        raise ApplicationError(
+            f"provider {self.entry.name}: a {self.entry.kind} connector has no jobs to poll",
+            type="ProviderMisconfigured",
+            non_retryable=True,
+        )
+
+    def fulfil(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        if (final := step.get("outcome")) is not None:
+            return ProviderOutcome.model_validate(final)
+        return self._settle(self.start(subject, action, step), action, step)
+
+    def resume(
+        self, subject: Subject, action: ProviderAction, job: ProviderJob, step: Step
+    ) -> ProviderOutcome:
+        if (final := step.get("outcome")) is not None:
+            return ProviderOutcome.model_validate(final)
+        return self._settle(self.poll(subject, action, job, step), action, step)
+
+    def _settle(
+        self, outcome: ProviderOutcome, action: ProviderAction, step: Step
+    ) -> ProviderOutcome:
+        """Add what the registry says is kept by law, label a sandbox, and keep the result."""
+        if outcome.status is OutcomeStatus.PENDING:
+            return outcome
+        kept = [Retention(category=r.category, basis=r.basis) for r in self.entry.retained]
+        if action is ProviderAction.DELETE and outcome.status is OutcomeStatus.DONE and kept:
+            outcome = outcome.model_copy(
+                update={"status": OutcomeStatus.RETAINED, "retained": [*outcome.retained, *kept]}
+            )
+        assert self.entry.api is not None
+        if self.entry.api.sandbox:
+            outcome = outcome.model_copy(
+                update={"evidence": ["sandbox provider, not the real API", *outcome.evidence]}
+            )
+        step.save(outcome=outcome.model_dump(mode="json"))
+        return outcome
+
+    def outcome(
+        self,
+        status: OutcomeStatus,
+        evidence: list[str],
+        *,
+        affected: int = 0,
+        note: str | None = None,
+        follow_up: str | None = None,
+    ) -> ProviderOutcome:
+        return ProviderOutcome(
+            provider=self.entry.name,
+            category=self.entry.category,
+            status=status,
+            records_affected=affected,
+            evidence=evidence,
+            note=note,
+            operator_follow_up=follow_up,
+        )
+
+    def pending(self, job_id: str, state: str, evidence: list[str]) -> ProviderOutcome:
+        job = ProviderJob(
+            job_id=job_id,
+            state=state,
+            callback=bool(self.entry.api and self.entry.api.callback),
+        )
+        return self.outcome(OutcomeStatus.PENDING, evidence).model_copy(update={"job": job})
+
+    def write_export(self, request_id: str, tables: dict[str, list[dict[str, Any]]]) -> int:
+        """Beside the report, like the SQL connector: personal data never enters history.
+
+        Rows are flat (nested values become JSON text) so the CSV format can hold them.
+        """
+        target = self._reports_dir / request_id / "sources" / f"{self.entry.name}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        flat = {
+            name: [
+                {
+                    key: json.dumps(value) if isinstance(value, (dict, list)) else value
+                    for key, value in row.items()
+                }
+                for row in rows
+            ]
+            for name, rows in tables.items()
+        }
+        payload = {"provider": self.entry.name, "category": self.entry.category, "tables": flat}
+        target.write_text(json.dumps(payload, default=str, indent=2))
+        return sum(len(rows) for rows in tables.values())
+
+    def unsupported(self, action: ProviderAction) -> ApplicationError:
+        return ApplicationError(
+            f"provider {self.entry.name}: a {self.entry.kind} connector cannot {action.value}",
+            type="ProviderMisconfigured",
+            non_retryable=True,
+        )

@@ -1,0 +1,137 @@
+"""The company's own systems, reached by a signed webhook: the contract is ours, written here.
+
+Request: `POST {base_url}` with JSON `{"request_id", "action", "email", "account_id",
+"corrections", "callback"}` and headers `X-Rights-Timestamp` (Unix seconds),
+`X-Rights-Signature: v1=<hex HMAC-SHA256(secret, "{timestamp}." + body)>` and
+`Idempotency-Key: {request_id}:{action}` (the receiver answers a repeat with its first answer).
+
+Answer, synchronous: 200 `{"status": "done"|"not_found"|"retained", "records_affected",
+"evidence": [...], "basis", "corrected_fields", "records": {table: [rows]}}` (records for
+access). Answer, asynchronous (`callback = true`): 202 `{"job_id"}`, then the system posts a
+signed `{"request_id", "job_id", "result": "done"|"not_found"|"failed", "records_affected",
+"evidence"}` to `/v1/providers/{provider}/callbacks` on our API. A 404 means the system holds
+nothing about the person. Signing is HMAC over the timestamp and raw body, in the manner of
+Stripe's and Slack's webhook signatures; answers older than five minutes are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+from temporalio.exceptions import ApplicationError
+
+from activities.providers.connector import Connector, Step, Subject
+from rights.models import OutcomeStatus, ProviderOutcome, Retention
+from rights.plans import ProviderAction
+
+TIMESTAMP_HEADER = "X-Rights-Timestamp"
+SIGNATURE_HEADER = "X-Rights-Signature"
+TOLERANCE_SECONDS = 300
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return f"v1={digest.hexdigest()}"
+
+
+def signature_valid(
+    secret: str, timestamp: str, body: bytes, signature: str, *, now: float | None = None
+) -> bool:
+    """Right key, right body, and recent: a captured callback cannot be replayed later."""
+    try:
+        age = abs((now if now is not None else time.time()) - int(timestamp))
+    except ValueError:
+        return False
+    return age <= TOLERANCE_SECONDS and hmac.compare_digest(
+        sign(secret, timestamp, body), signature
+    )
+
+
+def signed_headers(secret: str, body: bytes) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    return {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+    }
+
+
+class WebhookAnswer(BaseModel):
+    status: Literal["done", "not_found", "retained"]
+    records_affected: Annotated[int, Field(ge=0)] = 0
+    evidence: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
+    basis: Annotated[str, Field(min_length=5, max_length=500)] | None = None
+    corrected_fields: list[str] = []
+    records: dict[str, list[dict[str, Any]]] = {}
+
+
+class WebhookConnector(Connector):
+    def __init__(self, *args: Any, secret: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._secret = secret
+
+    def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        assert self.entry.api is not None
+        callback = self.entry.api.callback
+        body = json.dumps(
+            {
+                "request_id": subject.request_id,
+                "action": action.value,
+                "email": subject.email,
+                "account_id": subject.account_id,
+                "corrections": subject.corrections,
+                "callback": callback,
+            }
+        ).encode()
+        headers = {
+            **signed_headers(self._secret, body),
+            "Idempotency-Key": f"{subject.request_id}:{action.value}",
+        }
+        response = self.api.call("POST", "", content=body, headers=headers, missing_ok=True)
+        if response.status_code == 404:
+            return self.outcome(OutcomeStatus.NOT_FOUND, ["POST: 404, holds nothing"])
+        if callback and response.status_code == 202:
+            job_id = self._job_id(response.json())
+            return self.pending(job_id, "accepted", [f"POST: 202, job {job_id}, awaiting callback"])
+        answer = self._answer(response.json())
+        retained = (
+            [Retention(category=self.entry.category, basis=answer.basis)]
+            if answer.status == "retained" and answer.basis
+            else []
+        )
+        if answer.status == "retained" and not retained:
+            raise self._bad_answer("status 'retained' without a basis")
+        if action is ProviderAction.ACCESS and answer.records:
+            self.write_export(subject.request_id, answer.records)
+        outcome = self.outcome(
+            OutcomeStatus(answer.status),
+            [f"POST: {response.status_code} {answer.status}", *answer.evidence],
+            affected=answer.records_affected,
+        )
+        return outcome.model_copy(
+            update={"retained": retained, "corrected_fields": answer.corrected_fields}
+        )
+
+    def _job_id(self, body: Any) -> str:
+        if isinstance(body, dict) and body.get("job_id"):
+            return str(body["job_id"])
+        raise self._bad_answer("202 without a job_id")
+
+    def _answer(self, body: Any) -> WebhookAnswer:
+        try:
+            return WebhookAnswer.model_validate(body)
+        except ValidationError as error:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+            raise self._bad_answer(f"invalid fields: {fields}") from None
+
+    def _bad_answer(self, problem: str) -> ApplicationError:
+        return ApplicationError(
+            f"{self.entry.name}: the webhook's answer breaks the contract ({problem})",
+            type="ProviderRejected",
+            non_retryable=True,
+        )

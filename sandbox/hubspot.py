@@ -1,0 +1,94 @@
+"""HubSpot's CRM contacts, as in https://developers.hubspot.com/docs/api-reference/crm-contacts-v3
+and the GDPR delete reference (`POST /crm/v3/objects/contacts/gdpr-delete`, 204 No Content, and an
+unknown address is blocklisted all the same). Search is `POST /crm/v3/objects/contacts/search`
+with `filterGroups`; limits follow https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details
+(429 `RATE_LIMIT` with `X-HubSpot-RateLimit-*`, ten-second rolling window, no Retry-After).
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sandbox.server import Call, Handler, Reply, SandboxProvider
+
+
+class HubSpotSandbox(SandboxProvider):
+    name = "hubspot"
+
+    def __init__(self, token: str, *, port: int = 0) -> None:
+        self.contacts: dict[str, dict[str, Any]] = {}
+        self.blocklist: set[str] = set()
+        self._ids = itertools.count(501)
+        super().__init__(token, port=port)
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        return [
+            ("POST", r"/crm/v3/objects/contacts/search", self._search),
+            ("POST", r"/crm/v3/objects/contacts/gdpr-delete", self._gdpr_delete),
+        ]
+
+    def error(self, status: int, code: str) -> Reply:
+        category = "VALIDATION_ERROR" if status < 500 else "INTERNAL_ERROR"
+        if status in (401, 403):
+            category = "INVALID_AUTHENTICATION" if status == 401 else "MISSING_SCOPES"
+        return Reply(
+            status,
+            {"status": "error", "message": code, "correlationId": "sandbox", "category": category},
+        )
+
+    def rate_limited(self, wait_seconds: int) -> Reply:
+        return Reply(
+            429,
+            {
+                "status": "error",
+                "message": "You have reached your ten_secondly_rolling limit.",
+                "errorType": "RATE_LIMIT",
+                "category": "RATE_LIMITS",
+                "policyName": "TEN_SECONDLY_ROLLING",
+            },
+            {
+                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+                "X-HubSpot-RateLimit-Max": "100",
+                "X-HubSpot-RateLimit-Remaining": "0",
+            },
+        )
+
+    def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        first, _, last = full_name.partition(" ")
+        with self._lock:
+            contact_id = str(next(self._ids))
+            self.contacts[contact_id] = {
+                "id": contact_id,
+                "properties": {"email": email, "firstname": first, "lastname": last},
+                "createdAt": "2026-01-05T10:00:00Z",
+                "updatedAt": "2026-02-01T10:00:00Z",
+                "archived": False,
+            }
+
+    def _by_email(self, email: str) -> list[dict[str, Any]]:
+        return [
+            c for c in self.contacts.values() if c["properties"]["email"].lower() == email.lower()
+        ]
+
+    def _search(self, call: Call) -> Reply:
+        body = call.json() or {}
+        try:
+            condition = body["filterGroups"][0]["filters"][0]
+        except (KeyError, IndexError, TypeError):
+            return self.error(400, "filterGroups is required")
+        if condition.get("propertyName") != "email" or condition.get("operator") != "EQ":
+            return self.error(400, "sandbox searches by email EQ only")
+        found = self._by_email(str(condition.get("value")))
+        return Reply(200, {"total": len(found), "results": found})
+
+    def _gdpr_delete(self, call: Call) -> Reply:
+        body = call.json() or {}
+        if body.get("idProperty") != "email" or not body.get("objectId"):
+            return self.error(400, "objectId and idProperty=email are required")
+        email = str(body["objectId"])
+        for contact in self._by_email(email):
+            del self.contacts[contact["id"]]
+            self.effective_deletions += 1
+        self.blocklist.add(email.lower())
+        return Reply(204)

@@ -1,0 +1,114 @@
+"""SendGrid Marketing Contacts as specified in twilio/sendgrid-oai `tsg_mc_contacts_v3.yaml`.
+
+`POST /v3/marketing/contacts/search/emails` answers `{"result": {email: {"contact": ...}}}`
+(case-insensitive) or 404 when nothing matches; `DELETE /v3/marketing/contacts?ids=` answers
+202 `{"job_id"}` and deletes asynchronously; `GET /v3/marketing/contacts/imports/{id}` reports
+`pending` until the job ends `completed` (or `failed`). A 429 carries `X-RateLimit-*` with the
+reset as a Unix time, as the rate-limits page shows:
+https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from typing import Any
+
+from sandbox.server import Call, Handler, Reply, SandboxProvider
+
+
+class SendGridContactsSandbox(SandboxProvider):
+    name = "sendgrid_contacts"
+
+    def __init__(self, token: str, *, port: int = 0, polls_per_job: int = 3) -> None:
+        self.contacts: dict[str, dict[str, Any]] = {}
+        self.jobs: dict[str, dict[str, Any]] = {}
+        self.polls_per_job = polls_per_job
+        self.fail_jobs = False
+        self._ids = itertools.count(1)
+        super().__init__(token, port=port)
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        return [
+            ("POST", r"/v3/marketing/contacts/search/emails", self._search),
+            ("DELETE", r"/v3/marketing/contacts", self._delete),
+            ("GET", r"/v3/marketing/contacts/imports/([\w-]+)", self._job),
+        ]
+
+    def error(self, status: int, code: str) -> Reply:
+        return Reply(status, {"errors": [{"field": None, "message": code}]})
+
+    def rate_limited(self, wait_seconds: int) -> Reply:
+        return Reply(
+            429,
+            {"errors": [{"field": None, "message": "too many requests"}]},
+            {
+                "X-RateLimit-Limit": "600",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(time.time()) + wait_seconds),
+            },
+        )
+
+    def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        first, _, last = full_name.partition(" ")
+        with self._lock:
+            contact_id = str(uuid.UUID(int=next(self._ids)))
+            self.contacts[contact_id] = {
+                "id": contact_id,
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+                "list_ids": ["newsletter"],
+                "created_at": "2026-01-05T10:00:00Z",
+            }
+
+    def _search(self, call: Call) -> Reply:
+        wanted = [email.lower() for email in call.json()["emails"]]
+        result: dict[str, Any] = {}
+        for email in wanted:
+            match = next((c for c in self.contacts.values() if c["email"].lower() == email), None)
+            result[email] = {"contact": match} if match else {"error": "contact not found"}
+        if all("error" in entry for entry in result.values()):
+            return self.error(404, "No contacts found")
+        return Reply(200, {"result": result})
+
+    def _delete(self, call: Call) -> Reply:
+        ids = (call.arg("ids") or "").split(",")
+        if not ids or ids == [""]:
+            return self.error(400, "ids or delete_all_contacts is required")
+        job_id = str(uuid.uuid4())
+        self.jobs[job_id] = {"ids": ids, "polls": 0}
+        return Reply(202, {"job_id": job_id})
+
+    def _job(self, call: Call, job_id: str) -> Reply:
+        job = self.jobs.get(job_id)
+        if job is None:
+            return self.error(404, "job not found")
+        job["polls"] += 1
+        status = "pending"
+        deleted = 0
+        if self.fail_jobs:
+            status = "failed"
+        elif job["polls"] >= self.polls_per_job:
+            status = "completed"
+            if "deleted" not in job:
+                present = [i for i in job["ids"] if i in self.contacts]
+                for contact_id in present:
+                    del self.contacts[contact_id]
+                self.effective_deletions += len(present)
+                job["deleted"] = len(present)
+            deleted = job["deleted"]
+        return Reply(
+            200,
+            {
+                "id": job_id,
+                "status": status,
+                "job_type": "delete",
+                "results": {
+                    "requested_count": len(job["ids"]),
+                    "deleted_count": deleted,
+                    "errored_count": 0,
+                },
+            },
+        )

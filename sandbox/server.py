@@ -1,0 +1,251 @@
+"""The frame every sandbox provider shares: a loopback HTTP server, its auth check and its faults.
+
+A sandbox answers the endpoints our connector uses the way the provider documents them (status
+codes, bodies, job lifecycles, rate-limit headers). Faults are queued per server and consumed
+one request at a time, so a test can say "the next three calls get 429" and know which calls
+they hit. `effective_deletions` counts deletions that removed data that was there: the number a
+crash-and-retry test expects to stay at one.
+
+The control endpoints under `/_sandbox/` let an operator inject faults into the `make run`
+stack with curl (see README).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """One request as the handler sees it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode())
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class Fault:
+    kind: str  # "status", "slow", "lose_response"
+    status: int = 0
+    seconds: float = 0.0
+    times: int = 1  # -1: until cleared
+    on: str = ""  # only calls whose "METHOD /path" starts with this
+
+
+Handler = Callable[..., Reply]
+
+
+class SandboxProvider:
+    """Subclasses set `name`, register routes in `routes()`, and say how they authenticate."""
+
+    name = "sandbox"
+
+    def __init__(self, token: str, *, port: int = 0) -> None:
+        self.token = token
+        self._lock = threading.RLock()
+        self._faults: list[Fault] = []
+        self.calls: list[tuple[str, str]] = []
+        self.effective_deletions = 0
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
+            (method, re.compile(f"^{pattern}$"), handler)
+            for method, pattern, handler in self.routes()
+        ]
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    # What a provider module defines.
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        raise NotImplementedError
+
+    def authorized(self, call: Call) -> bool:
+        return call.headers.get("authorization") == f"Bearer {self.token}"
+
+    def error(self, status: int, code: str) -> Reply:
+        """The provider's error body shape."""
+        return Reply(status, {"error": {"code": code}})
+
+    def rate_limited(self, wait_seconds: int) -> Reply:
+        return Reply(429, {"error": {"code": "rate_limited"}}, {"Retry-After": str(wait_seconds)})
+
+    def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        raise NotImplementedError
+
+    # Running it.
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> SandboxProvider:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> SandboxProvider:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Faults.
+
+    def fail(self, status: int, *, times: int = 1) -> None:
+        """The next `times` calls get this status (429 with the provider's rate-limit headers)."""
+        self._add(Fault("status", status=status, times=times))
+
+    def reject(self, status: int = 403) -> None:
+        """Every call gets this status until `clear()`: a revoked key, a changed contract."""
+        self._add(Fault("status", status=status, times=-1))
+
+    def slow(self, seconds: float, *, times: int = 1) -> None:
+        self._add(Fault("slow", seconds=seconds, times=times))
+
+    def lose_response(self, on: str, *, times: int = 1) -> None:
+        """Do the work of a call matching `on` ("DELETE /v1/customers"), then drop the
+        connection: the caller cannot know it happened, as when a worker dies mid-call."""
+        self._add(Fault("lose_response", times=times, on=on))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def _next_fault(self, call: Call) -> Fault | None:
+        with self._lock:
+            where = f"{call.method} {call.path}"
+            fault = next((f for f in self._faults if where.startswith(f.on)), None)
+            if fault is not None and fault.times > 0:
+                fault.times -= 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+            return fault
+
+    def calls_to(self, method: str, prefix: str) -> int:
+        with self._lock:
+            return sum(1 for m, path in self.calls if m == method and path.startswith(prefix))
+
+    # Dispatch.
+
+    def _control(self, call: Call) -> Reply:
+        """`POST /_sandbox/faults {"fail": 429, "times": 3}` and friends; `GET /_sandbox/state`."""
+        if call.method == "GET" and call.path == "/_sandbox/state":
+            return Reply(
+                200, {"effective_deletions": self.effective_deletions, "calls": len(self.calls)}
+            )
+        if call.method == "POST" and call.path == "/_sandbox/faults":
+            order = call.json() or {}
+            times = int(order.get("times", 1))
+            if "fail" in order:
+                self.fail(int(order["fail"]), times=times)
+            elif "reject" in order:
+                self.reject(int(order["reject"]))
+            elif "slow" in order:
+                self.slow(float(order["slow"]), times=times)
+            elif "lose_response" in order:
+                self.lose_response(str(order["lose_response"]), times=times)
+            elif order.get("clear"):
+                self.clear()
+            else:
+                return Reply(400, {"error": "give one of fail, reject, slow, lose_response, clear"})
+            return Reply(200, {"ok": True})
+        return Reply(404, {"error": "no such sandbox control"})
+
+    def _dispatch(self, call: Call) -> Reply | None:
+        if call.path.startswith("/_sandbox/"):
+            return self._control(call)
+        with self._lock:
+            self.calls.append((call.method, call.path))
+        fault = self._next_fault(call)
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.seconds)
+        if fault is not None and fault.kind == "status":
+            if fault.status == 429:
+                return self.rate_limited(2)
+            return self.error(fault.status, "sandbox_fault")
+        if not self.authorized(call):
+            return self.error(401, "unauthorized")
+        for method, pattern, handler in self._routes:
+            if method == call.method and (match := pattern.match(call.path)):
+                with self._lock:
+                    reply = handler(call, *match.groups())
+                if fault is not None and fault.kind == "lose_response":
+                    return None
+                return reply
+        return self.error(404, "no_route")
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        sandbox = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("content-length") or 0)
+                call = Call(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={key.lower(): value for key, value in self.headers.items()},
+                    body=self.rfile.read(length) if length else b"",
+                )
+                reply = sandbox._dispatch(call)
+                if reply is None:
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                body = b"" if reply.body is None else json.dumps(reply.body).encode()
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                if reply.body is not None:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: request lines would carry emails from query strings."""
+
+        return RequestHandler

@@ -1,0 +1,126 @@
+"""A stand-in for one of the company's internal systems behind the signed webhook contract
+described in `activities/providers/webhook.py`: it checks the signature, answers a repeated
+Idempotency-Key with its first answer, and in callback mode accepts the job and posts the
+signed result to our API when `send_callbacks()` runs (by hand in tests, on a timer in
+`make run`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from typing import Any
+
+import httpx
+
+from activities.providers.webhook import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature_valid,
+    signed_headers,
+)
+from sandbox.server import Call, Handler, Reply, SandboxProvider
+
+
+class WebhookSandbox(SandboxProvider):
+    name = "webhook"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        port: int = 0,
+        provider: str = "internal-crm",
+        callback_base_url: str | None = None,
+        callback_after_seconds: float | None = None,
+    ) -> None:
+        self.people: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, Reply] = {}
+        self.pending: list[dict[str, Any]] = []
+        self.provider = provider
+        self.callback_base_url = callback_base_url
+        self.callback_after_seconds = callback_after_seconds
+        self._ids = itertools.count(1)
+        super().__init__(token, port=port)
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        return [("POST", r"/?", self._receive)]
+
+    def authorized(self, call: Call) -> bool:
+        return signature_valid(
+            self.token,
+            call.headers.get(TIMESTAMP_HEADER.lower(), ""),
+            call.body,
+            call.headers.get(SIGNATURE_HEADER.lower(), ""),
+        )
+
+    def error(self, status: int, code: str) -> Reply:
+        return Reply(status, {"error": code})
+
+    def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        with self._lock:
+            self.people[email.lower()] = {"account_id": account_id, "name": full_name, "notes": 3}
+
+    def _receive(self, call: Call) -> Reply:
+        key = call.headers.get("idempotency-key")
+        if key is None:
+            return self.error(400, "Idempotency-Key is required")
+        if key in self.answers:
+            return self.answers[key]
+        order = call.json()
+        person = self.people.get(str(order["email"]).lower())
+        reply = self._act(order, person)
+        self.answers[key] = reply
+        return reply
+
+    def _act(self, order: dict[str, Any], person: dict[str, Any] | None) -> Reply:
+        if order.get("callback"):
+            job_id = f"job-{next(self._ids)}"
+            self.pending.append({"order": order, "job_id": job_id, "found": person is not None})
+            if self.callback_after_seconds is not None:
+                timer = threading.Timer(self.callback_after_seconds, self.send_callbacks)
+                timer.daemon = True
+                timer.start()
+            return Reply(202, {"job_id": job_id})
+        if person is None:
+            return Reply(404, {"error": "no such person"})
+        if order["action"] == "delete":
+            del self.people[str(order["email"]).lower()]
+            self.effective_deletions += 1
+            return Reply(
+                200, {"status": "done", "records_affected": 1, "evidence": ["notes purged"]}
+            )
+        if order["action"] == "access":
+            records = {"notes": [{"account_id": person["account_id"], "count": person["notes"]}]}
+            return Reply(200, {"status": "done", "records_affected": 1, "records": records})
+        return Reply(200, {"status": "done", "records_affected": 1})
+
+    def send_callbacks(self) -> int:
+        """Finish every accepted job: act, then post the signed result to our API."""
+        with self._lock:
+            jobs, self.pending = self.pending, []
+        assert self.callback_base_url is not None, "callback_base_url is not set"
+        for job in jobs:
+            order = job["order"]
+            with self._lock:
+                email = str(order["email"]).lower()
+                found = email in self.people
+                if found and order["action"] == "delete":
+                    del self.people[email]
+                    self.effective_deletions += 1
+            report = {
+                "request_id": order["request_id"],
+                "job_id": job["job_id"],
+                "result": "done" if found else "not_found",
+                "records_affected": int(found),
+                "evidence": [f"{job['job_id']}: purged" if found else f"{job['job_id']}: none"],
+            }
+            body = json.dumps(report).encode()
+            httpx.post(
+                f"{self.callback_base_url}/v1/providers/{self.provider}/callbacks",
+                content=body,
+                headers=signed_headers(self.token, body),
+                timeout=10,
+            ).raise_for_status()
+        return len(jobs)

@@ -1,0 +1,337 @@
+"""Fulfilment across the sandbox providers, through real workflows on the time-skipping server.
+
+The retry policy, the durable poll timers, the escalation of a refusing provider to an operator
+task and the callback of an internal system are all exercised here with real workers on each
+provider's own task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+import rights_client
+from activities.providers.registry import RateLimit, provider_task_queue
+from activities.providers.webhook import signed_headers
+from api.app import create_app
+from rights.activity_inputs import ActivityName
+from rights.models import (
+    OutcomeStatus,
+    ProviderTaskDone,
+    RequestState,
+    RequestStatus,
+    RequestType,
+)
+from sample_service import accounts
+from tests.harness import MARIA, Harness, verify_and_reconfirm
+from tests.live_server import free_port, serving
+from tests.provider_sandboxes import (
+    KINDS,
+    PAYMENT_RETENTION,
+    environ_of,
+    registry_with,
+    running_provider,
+    running_providers,
+)
+from worker import build_activities, build_workers
+
+# The harness gives Maria the first account id of its fresh service database.
+MARIA_IN_PROVIDERS = (MARIA[0], MARIA[1], "1")
+
+
+async def advance_until(
+    harness: Harness,
+    request_id: str,
+    condition: Callable[[RequestState], bool],
+    *,
+    step: timedelta = timedelta(seconds=5),
+    steps: int = 100,
+) -> RequestState:
+    """Skip time a step at a time (poll timers, retry backoff) until `condition` holds."""
+    for _ in range(steps):
+        state = await harness.status(request_id)
+        if condition(state):
+            return state
+        await harness.env.sleep(step)
+    raise AssertionError(f"not reached after {steps} steps: {state.model_dump()}")
+
+
+def task_open(provider: str) -> Callable[[RequestState], bool]:
+    return lambda state: any(task.provider == provider for task in state.open_tasks)
+
+
+async def test_six_providers_one_refuses_for_good(env: WorkflowEnvironment, tmp_path: Path) -> None:
+    with running_providers(KINDS, [MARIA_IN_PROVIDERS]) as providers:
+        by_kind = {p.entry.kind: p for p in providers}
+        by_kind["zendesk"].sandbox.reject(403)
+        by_kind["stripe"].sandbox.fail(429)
+        by_kind["hubspot"].sandbox.fail(502, times=2)
+        async with Harness.running(
+            env, tmp_path, registry=registry_with(providers), environ=environ_of(providers)
+        ) as harness:
+            with harness.service_engine.connect() as db:
+                assert db.execute(sa.select(accounts.c.id)).scalar_one() == 1
+            rid = (await harness.submit(RequestType.DELETION)).request_id
+            await verify_and_reconfirm(harness, rid)
+
+            others = [p for p in providers if p.entry.kind != "zendesk"]
+            await advance_until(
+                harness,
+                rid,
+                lambda state: (
+                    task_open("zendesk")(state)
+                    and all(p.sandbox.effective_deletions == 1 for p in others)
+                ),
+            )
+            # The five are done and the run waits only on the operator's Zendesk task.
+            state = await harness.status(rid)
+            assert state.status is RequestStatus.FULFILLING
+            assert [task.provider for task in state.open_tasks] == ["zendesk"]
+            assert "zendesk" in harness.text(rid, "operator_task")
+
+            await rights_client.provider_task_done(
+                harness.client,
+                rid,
+                ProviderTaskDone(
+                    provider="zendesk", status=OutcomeStatus.DONE, note="erased by hand in Zendesk"
+                ),
+            )
+            final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    outcomes = {o.provider: o for o in final.provider_outcomes}
+    assert {name: o.status for name, o in outcomes.items()} == {
+        name: OutcomeStatus.DONE
+        for name in ["stripe", "sendgrid-contacts", "segment", "hubspot", "zendesk", "webhook"]
+    }
+    assert "automated delete failed: ProviderRejected" in outcomes["zendesk"].evidence[0]
+    assert outcomes["zendesk"].note == "erased by hand in Zendesk"
+    assert any("completed" in line for line in outcomes["sendgrid-contacts"].evidence)
+    assert any("FINISHED" in line for line in outcomes["segment"].evidence)
+    completed = harness.text(rid, "completed")
+    for provider in providers:
+        assert f"- {provider.entry.category}: done" in completed
+    assert MARIA[0] not in final.model_dump_json()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_a_refusing_provider_becomes_an_operator_task_and_the_rest_goes_on(
+    env: WorkflowEnvironment, tmp_path: Path, kind: str
+) -> None:
+    with running_provider(kind, people=[MARIA_IN_PROVIDERS]) as provider:
+        provider.sandbox.reject(401)
+        async with Harness.running(
+            env,
+            tmp_path,
+            registry=registry_with([provider], service_database=True),
+            environ=provider.environ,
+        ) as harness:
+            rid = (await harness.submit(RequestType.DELETION)).request_id
+            await verify_and_reconfirm(harness, rid)
+            await harness.wait_for(rid, task_open(provider.entry.name))
+            assert (
+                provider.sandbox.calls_to("", "") == 0 or provider.sandbox.effective_deletions == 0
+            )
+            await rights_client.provider_task_done(
+                harness.client,
+                rid,
+                ProviderTaskDone(
+                    provider=provider.entry.name,
+                    status=OutcomeStatus.RETAINED,
+                    basis="kept under a litigation hold until the case closes",
+                ),
+            )
+            final = await harness.result(rid)
+
+    outcomes = {o.provider: o.status for o in final.provider_outcomes}
+    assert outcomes == {
+        "service-database": OutcomeStatus.RETAINED,
+        provider.entry.name: OutcomeStatus.RETAINED,
+    }
+    assert final.status is RequestStatus.COMPLETED
+
+
+async def test_long_job_is_polled_on_timers_without_holding_a_worker(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    with running_provider(
+        "segment", people=[MARIA_IN_PROVIDERS], poll_every_seconds=600
+    ) as provider:
+        provider.sandbox.polls_per_job = 10  # type: ignore[attr-defined]
+        async with Harness.running(
+            env, tmp_path, registry=registry_with([provider]), environ=provider.environ
+        ) as harness:
+            rid = (await harness.submit(RequestType.DELETION)).request_id
+            await verify_and_reconfirm(harness, rid)
+            await advance_until(
+                harness,
+                rid,
+                lambda s: s.status is RequestStatus.COMPLETED,
+                step=timedelta(minutes=10),
+            )
+            history = await harness.handle(rid).fetch_history()
+
+    polls = [
+        event
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name
+        == ActivityName.POLL_PROVIDER_JOB
+    ]
+    assert len(polls) == 10
+    assert {p.activity_task_scheduled_event_attributes.task_queue.name for p in polls} == {
+        provider_task_queue(harness.settings.task_queue, "segment")
+    }
+    # Between two polls the run holds a timer, not an activity slot.
+    marks = ""
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            marks += "T"
+        elif event in polls:
+            marks += "P"
+    assert "TP" * 10 in marks, marks
+    assert provider.sandbox.effective_deletions == 1
+
+
+async def test_a_job_that_never_ends_goes_to_an_operator(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    with running_provider(
+        "sendgrid_contacts", people=[MARIA_IN_PROVIDERS], poll_every_seconds=3600
+    ) as provider:
+        provider.sandbox.polls_per_job = 10_000  # type: ignore[attr-defined]
+        entry = provider.entry.model_copy(
+            update={"api": provider.entry.api.model_copy(update={"job_timeout_days": 1})}  # type: ignore[union-attr]
+        )
+        provider.entry = entry
+        async with Harness.running(
+            env, tmp_path, registry=registry_with([provider]), environ=provider.environ
+        ) as harness:
+            rid = (await harness.submit(RequestType.DELETION)).request_id
+            await verify_and_reconfirm(harness, rid)
+            await advance_until(
+                harness, rid, task_open("sendgrid-contacts"), step=timedelta(hours=1), steps=30
+            )
+            assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") >= 23
+            await rights_client.provider_task_done(
+                harness.client,
+                rid,
+                ProviderTaskDone(provider="sendgrid-contacts", status=OutcomeStatus.DONE),
+            )
+            final = await harness.result(rid)
+    [outcome] = final.provider_outcomes
+    assert "still pending at its timeout" in outcome.evidence[0]
+
+
+async def test_internal_system_reports_by_signed_callback(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with running_provider(
+        "webhook",
+        people=[MARIA_IN_PROVIDERS],
+        callback=True,
+        callback_base_url=base_url,
+    ) as provider:
+        registry = registry_with([provider])
+        async with Harness.running(
+            env, tmp_path, registry=registry, environ=provider.environ
+        ) as harness:
+            app = create_app(
+                harness.settings, harness.client, registry=registry, environ=provider.environ
+            )
+            async with serving(app, port):
+                rid = (await harness.submit(RequestType.DELETION)).request_id
+                await verify_and_reconfirm(harness, rid)
+                sandbox = provider.sandbox
+                await harness.wait_for(
+                    rid,
+                    lambda s: bool(sandbox.pending),  # type: ignore[attr-defined]
+                )
+                job_id = sandbox.pending[0]["job_id"]  # type: ignore[attr-defined]
+
+                async with httpx.AsyncClient(base_url=base_url) as http:
+                    url = "/v1/providers/webhook/callbacks"
+                    forged = b'{"request_id": "%s", "job_id": "%s", "result": "done"}' % (
+                        rid.encode(),
+                        job_id.encode(),
+                    )
+                    wrong_key = await http.post(
+                        url, content=forged, headers=signed_headers("wrong-secret", forged)
+                    )
+                    assert wrong_key.status_code == 401
+                    unknown = await http.post(
+                        "/v1/providers/nobody/callbacks",
+                        content=forged,
+                        headers=signed_headers("x", forged),
+                    )
+                    assert unknown.status_code == 404
+                    other_job = forged.replace(job_id.encode(), b"job-999")
+                    secret = provider.environ["WEBHOOK_TOKEN"]
+                    refused = await http.post(
+                        url, content=other_job, headers=signed_headers(secret, other_job)
+                    )
+                    assert refused.status_code == 409
+                    assert refused.json()["errors"][0]["field"] == "job_id"
+
+                    assert await asyncio.to_thread(sandbox.send_callbacks) == 1  # type: ignore[attr-defined]
+                    final = await harness.result(rid)
+
+                    replay = await http.post(
+                        url, content=forged, headers=signed_headers(secret, forged)
+                    )
+                    assert replay.status_code == 404  # the run has ended
+
+    [outcome] = final.provider_outcomes
+    assert outcome.status is OutcomeStatus.DONE
+    assert outcome.evidence[-2:] == [f"job {job_id}: callback done", f"{job_id}: purged"]
+    assert provider.sandbox.effective_deletions == 1
+
+
+async def test_registry_retention_rule_reaches_the_response(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    with running_provider(
+        "stripe", people=[MARIA_IN_PROVIDERS], retained=[PAYMENT_RETENTION]
+    ) as provider:
+        async with Harness.running(
+            env, tmp_path, registry=registry_with([provider]), environ=provider.environ
+        ) as harness:
+            rid = (await harness.submit(RequestType.DELETION)).request_id
+            await verify_and_reconfirm(harness, rid)
+            final = await harness.result(rid)
+            completed = harness.text(rid, "completed")
+    assert [o.status for o in final.provider_outcomes] == [OutcomeStatus.RETAINED]
+    assert f"payment transactions: {PAYMENT_RETENTION.basis}" in completed
+
+
+async def test_each_provider_queue_carries_the_registrys_rate_limit(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    with running_provider("hubspot") as provider:
+        provider.entry = provider.entry.model_copy(
+            update={"rate": RateLimit(per_second=9.5, concurrency=3)}
+        )
+        registry = registry_with([provider])
+        async with Harness.running(
+            env, tmp_path, registry=registry, environ=provider.environ
+        ) as harness:
+            activities = build_activities(harness.settings, registry, provider.environ)
+            workers = build_workers(
+                env.client, harness.settings, activities, task_queue="rate-limits"
+            )
+    configs = {w.task_queue: w.config() for w in workers}
+    queue = provider_task_queue("rate-limits", "hubspot")
+    assert set(configs) == {"rate-limits", queue}
+    assert configs[queue]["max_task_queue_activities_per_second"] == 9.5
+    assert configs[queue]["max_concurrent_activities"] == 3
+    assert configs["rate-limits"].get("max_task_queue_activities_per_second") is None

@@ -1,0 +1,125 @@
+"""The registry refuses what it cannot do at start-up; 429 waits are read from every header."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from activities.providers import build_connector
+from activities.providers.http import rate_limit_wait
+from activities.providers.registry import RegistryError, load_registry
+from rights.settings import load_settings
+from tests.harness import ROOT
+from tests.provider_sandboxes import api_entry
+from worker import build_activities
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("headers", "seconds"),
+    [
+        ({"Retry-After": "7"}, 7),
+        ({"Retry-After": "Sun, 29 Nov 2026 12:00:30 GMT"}, 30),
+        ({"X-RateLimit-Reset": str(int(NOW.timestamp()) + 45)}, 45),  # SendGrid, Intercom epoch
+        ({"X-RateLimit-Reset": "12"}, 12),  # SendGrid erasure API: seconds until reset
+        ({"X-Regulation-RateLimit-Quota-Reset": "2026-11-29T12:05:00Z"}, 300),  # Segment
+        ({"X-HubSpot-RateLimit-Interval-Milliseconds": "10000"}, 10),
+        ({}, 10),  # nothing said: a cautious default
+        ({"Retry-After": "0"}, 1),  # never a busy loop
+        ({"Retry-After": "864000"}, 86_400),  # ten days asked: a day, then an operator
+        ({"Retry-After": "soon"}, 10),
+    ],
+)
+def test_rate_limit_wait_reads_each_providers_header(headers: dict[str, str], seconds: int) -> None:
+    assert rate_limit_wait(httpx.Headers(headers), now=NOW) == timedelta(seconds=seconds)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "providers.toml"
+    base = (ROOT / "deploy" / "providers.toml").read_text()
+    path.write_text(base + text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (
+            'name = "segment"\nkind = "segment"\ncategory = "x"\nserves = ["access"]\n'
+            'api = { base_url = "https://api.segmentapis.com", token_env = "SEGMENT_TOKEN" }',
+            "serves: a segment provider cannot access",
+        ),
+        (
+            'name = "stripe"\nkind = "stripe"\ncategory = "x"\nserves = ["delete"]',
+            "kind 'stripe' needs [providers.api]",
+        ),
+        (
+            'name = "zendesk"\nkind = "zendesk"\ncategory = "x"\nserves = ["delete"]\n'
+            'api = { base_url = "https://acme.zendesk.com", token_env = "ZENDESK_TOKEN" }',
+            "zendesk needs api.user_env",
+        ),
+        (
+            'name = "stripe"\nkind = "stripe"\ncategory = "x"\nserves = ["delete"]\n'
+            'api = { base_url = "https://api.stripe.com", token_env = "sk_live_pasted_here" }',
+            "providers.2.api.token_env",
+        ),
+        (
+            'name = "hubspot"\nkind = "hubspot"\ncategory = "x"\nserves = ["delete"]\n'
+            "rate = { per_second = 0 }\n"
+            'api = { base_url = "https://api.hubapi.com", token_env = "HUBSPOT_TOKEN" }',
+            "providers.2.rate.per_second",
+        ),
+        (
+            'name = "crm"\nkind = "hubspot"\ncategory = "x"\nserves = ["delete"]\n'
+            'api = { base_url = "https://api.hubapi.com", token_env = "HUBSPOT_TOKEN", '
+            "callback = true }",
+            "api.callback is for webhook providers",
+        ),
+    ],
+)
+def test_registry_names_the_field_and_the_problem(tmp_path: Path, entry: str, problem: str) -> None:
+    with pytest.raises(RegistryError) as refused:
+        load_registry(write(tmp_path, f"\n[[providers]]\n{entry}\n"))
+    assert problem in str(refused.value)
+
+
+def test_shipped_registries_load() -> None:
+    shipped = load_registry(ROOT / "providers.toml")
+    deploy = load_registry(ROOT / "deploy" / "providers.toml")
+    kinds = {entry.kind for entry in shipped.providers}
+    assert kinds == {
+        "sql",
+        "manual",
+        "stripe",
+        "sendgrid_contacts",
+        "segment",
+        "hubspot",
+        "zendesk",
+        "webhook",
+    }
+    assert all(e.api.sandbox for e in shipped.providers if e.api is not None)
+    assert all(e.api is None for e in deploy.providers)
+
+
+def test_missing_credential_stops_the_worker_naming_the_variable(tmp_path: Path) -> None:
+    entry = api_entry("stripe", "stripe", "https://api.stripe.com")
+    with pytest.raises(RegistryError, match="environment variable STRIPE_TOKEN is not set"):
+        build_connector(entry, {}, tmp_path)
+
+
+def test_production_refuses_sandbox_providers(tmp_path: Path) -> None:
+    settings = load_settings(  # type: ignore[call-arg]
+        _env_file=None,
+        app_env="production",
+        data_dir=tmp_path,
+        link_token_secret="s" * 32,
+        payload_keys="k1:" + "A" * 44,
+        intake_api_keys="intake-key-0123456789",
+        codec_operator_token="operator-token-0123456789",
+    )
+    with pytest.raises(RegistryError, match="sandbox providers in production: stripe"):
+        build_activities(settings, load_registry(ROOT / "providers.toml"), {})
