@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -167,6 +167,22 @@ class Harness:
             if loop.time() > give_up:
                 raise AssertionError(f"condition not reached; last state: {state.model_dump()}")
             await asyncio.sleep(0.05)
+
+    async def advance_until(
+        self,
+        request_id: str,
+        condition: Callable[[RequestState], bool],
+        *,
+        step: timedelta = timedelta(seconds=5),
+        steps: int = 100,
+    ) -> RequestState:
+        """Skip time a step at a time (poll timers, retry backoff) until `condition` holds."""
+        for _ in range(steps):
+            state = await self.status(request_id)
+            if condition(state):
+                return state
+            await self.env.sleep(step)
+        raise AssertionError(f"not reached after {steps} steps: {state.model_dump()}")
 
     async def wait_for_status(self, request_id: str, status: RequestStatus) -> RequestState:
         return await self.wait_for(request_id, lambda state: state.status is status)

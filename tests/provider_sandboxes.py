@@ -110,8 +110,10 @@ def running_providers(
         ]
 
 
-def registry_with(providers: list[Provider], *, service_database: bool = False) -> Registry:
-    base = default_registry(manual=False)
+def registry_with(
+    providers: list[Provider], *, service_database: bool = False, manual: bool = False
+) -> Registry:
+    base = default_registry(manual=manual)
     entries = [p.entry for p in providers]
     return base.model_copy(
         update={"providers": ([*base.providers] if service_database else []) + entries}

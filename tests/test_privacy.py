@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -31,6 +32,7 @@ from rights.models import (
 )
 from tests.harness import INTAKE_KEY, MARIA, Harness
 from tests.live_server import free_port, serving
+from tests.provider_sandboxes import KINDS, environ_of, registry_with, running_providers
 
 
 async def raw_bytes_of_run(harness: Harness, request_id: str) -> bytes:
@@ -92,6 +94,8 @@ async def run_to_completion(
     await rights_client.provider_task_done(
         harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
     )
+    # The providers' jobs are polled on timers: move the clock until they end.
+    await harness.advance_until(rid, lambda s: s.status is RequestStatus.COMPLETED)
     assert (await harness.result(rid)).status is RequestStatus.COMPLETED
     if type is RequestType.ACCESS:
         tokens.append(harness.link_token(rid, "completed"))
@@ -104,28 +108,41 @@ async def test_no_personal_data_in_history_attributes_or_logs(
     env: WorkflowEnvironment, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     configure_logging(logging.DEBUG)
-    # The test's own HTTP client plays the requester's browser: its log of the URLs it fetched
-    # is the requester's side, not the service's, so it is kept out of what is checked.
-    for client_side in ("httpx", "httpcore"):
-        logging.getLogger(client_side).setLevel(logging.WARNING)
     port = free_port()
+    people = [(MARIA[0], MARIA[1], "1")]
     try:
-        async with (
-            Harness.running(env, tmp_path, public_base_url=f"http://127.0.0.1:{port}") as harness,
-            serving(create_app(harness.settings, harness.client), port) as url,
-            httpx.AsyncClient(base_url=url) as http,
-        ):
-            access, access_tokens = await run_to_completion(harness, http, RequestType.ACCESS)
-            deletion, deletion_tokens = await run_to_completion(harness, http, RequestType.DELETION)
-            stored = await raw_bytes_of_run(harness, deletion)
-            stored += await raw_bytes_of_run(harness, access)
+        with running_providers(KINDS, people) as providers:
+            async with (
+                Harness.running(
+                    env,
+                    tmp_path,
+                    registry=registry_with(providers, service_database=True, manual=True),
+                    environ=environ_of(providers),
+                    public_base_url=f"http://127.0.0.1:{port}",
+                ) as harness,
+                serving(create_app(harness.settings, harness.client), port) as url,
+                httpx.AsyncClient(base_url=url) as http,
+            ):
+                access, access_tokens = await run_to_completion(harness, http, RequestType.ACCESS)
+                deletion, deletion_tokens = await run_to_completion(
+                    harness, http, RequestType.DELETION
+                )
+                stored = await raw_bytes_of_run(harness, deletion)
+                stored += await raw_bytes_of_run(harness, access)
+                assert all(p.sandbox.effective_deletions == 1 for p in providers)
     finally:
         logging.getLogger().handlers.clear()
-        for client_side in ("httpx", "httpcore"):
-            logging.getLogger(client_side).setLevel(logging.NOTSET)
     captured = capfd.readouterr()
     logged = captured.out + captured.err
-    personal = [MARIA[0], MARIA[1], MARIA[2], MARIA[3], *deletion_tokens, *access_tokens]
+    personal = [
+        MARIA[0],
+        quote(MARIA[0]),  # as a provider lookup's query string carries it
+        MARIA[1],
+        MARIA[2],
+        MARIA[3],
+        *deletion_tokens,
+        *access_tokens,
+    ]
 
     assert b"binary/encrypted" in stored  # the payloads are there, sealed
     assert "notice_sent" in logged and deletion in logged  # the logs are there, with ids

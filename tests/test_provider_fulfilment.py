@@ -47,23 +47,6 @@ from worker import build_activities, build_workers
 MARIA_IN_PROVIDERS = (MARIA[0], MARIA[1], "1")
 
 
-async def advance_until(
-    harness: Harness,
-    request_id: str,
-    condition: Callable[[RequestState], bool],
-    *,
-    step: timedelta = timedelta(seconds=5),
-    steps: int = 100,
-) -> RequestState:
-    """Skip time a step at a time (poll timers, retry backoff) until `condition` holds."""
-    for _ in range(steps):
-        state = await harness.status(request_id)
-        if condition(state):
-            return state
-        await harness.env.sleep(step)
-    raise AssertionError(f"not reached after {steps} steps: {state.model_dump()}")
-
-
 def task_open(provider: str) -> Callable[[RequestState], bool]:
     return lambda state: any(task.provider == provider for task in state.open_tasks)
 
@@ -83,8 +66,7 @@ async def test_six_providers_one_refuses_for_good(env: WorkflowEnvironment, tmp_
             await verify_and_reconfirm(harness, rid)
 
             others = [p for p in providers if p.entry.kind != "zendesk"]
-            await advance_until(
-                harness,
+            await harness.advance_until(
                 rid,
                 lambda state: (
                     task_open("zendesk")(state)
@@ -171,8 +153,7 @@ async def test_long_job_is_polled_on_timers_without_holding_a_worker(
         ) as harness:
             rid = (await harness.submit(RequestType.DELETION)).request_id
             await verify_and_reconfirm(harness, rid)
-            await advance_until(
-                harness,
+            await harness.advance_until(
                 rid,
                 lambda s: s.status is RequestStatus.COMPLETED,
                 step=timedelta(minutes=10),
@@ -217,8 +198,8 @@ async def test_a_job_that_never_ends_goes_to_an_operator(
         ) as harness:
             rid = (await harness.submit(RequestType.DELETION)).request_id
             await verify_and_reconfirm(harness, rid)
-            await advance_until(
-                harness, rid, task_open("sendgrid-contacts"), step=timedelta(hours=1), steps=30
+            await harness.advance_until(
+                rid, task_open("sendgrid-contacts"), step=timedelta(hours=1), steps=30
             )
             assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") >= 23
             await rights_client.provider_task_done(
@@ -282,6 +263,12 @@ async def test_internal_system_reports_by_signed_callback(
                     )
                     assert refused.status_code == 409
                     assert refused.json()["errors"][0]["field"] == "job_id"
+                    incomplete = b'{"request_id": "%s", "result": "done"}' % rid.encode()
+                    invalid = await http.post(
+                        url, content=incomplete, headers=signed_headers(secret, incomplete)
+                    )
+                    assert invalid.status_code == 422
+                    assert invalid.json()["errors"][0]["field"] == "job_id"
 
                     assert await asyncio.to_thread(sandbox.send_callbacks) == 1  # type: ignore[attr-defined]
                     final = await harness.result(rid)
@@ -295,6 +282,27 @@ async def test_internal_system_reports_by_signed_callback(
     assert outcome.status is OutcomeStatus.DONE
     assert outcome.evidence[-2:] == [f"job {job_id}: callback done", f"{job_id}: purged"]
     assert provider.sandbox.effective_deletions == 1
+
+
+async def test_callbacks_without_the_providers_secret_are_refused(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    with running_provider("webhook", callback=True) as provider:
+        registry = registry_with([provider])
+        async with Harness.running(
+            env, tmp_path, registry=registry, environ=provider.environ
+        ) as harness:
+            port = free_port()
+            app = create_app(harness.settings, harness.client, registry=registry, environ={})
+            async with serving(app, port) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+                body = b'{"request_id": "r", "job_id": "j", "result": "done"}'
+                answer = await http.post(
+                    "/v1/providers/webhook/callbacks",
+                    content=body,
+                    headers=signed_headers("anything", body),
+                )
+    assert answer.status_code == 503
+    assert answer.json()["errors"][0]["field"] == "provider"
 
 
 async def test_registry_retention_rule_reaches_the_response(
