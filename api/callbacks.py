@@ -16,6 +16,7 @@ import rights_client
 from activities.providers.webhook import signature_valid
 from api.context import ApiContext, context
 from api.intake import Errors, error_response
+from logs import mask_contact_details
 from rights.models import (
     EvidenceLine,
     JobResult,
@@ -83,7 +84,7 @@ async def provider_callback(
         job_id=callback.job_id,
         result=callback.result,
         records_affected=callback.records_affected,
-        evidence=callback.evidence,
+        evidence=[mask_contact_details(line) for line in callback.evidence],
     )
     try:
         state = await rights_client.report_provider_job(ctx.client, callback.request_id, report)

@@ -120,6 +120,7 @@ class ProviderRef(Model):
     task_queue: str | None = None
     poll_every: timedelta = timedelta(minutes=1)
     job_timeout: timedelta = timedelta(days=35)
+    reports_by_callback: bool = False
 
 
 class ProviderPlan(Model):

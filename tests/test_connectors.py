@@ -334,3 +334,13 @@ def test_webhook_answer_that_breaks_the_contract_is_escalated(
         with pytest.raises(ApplicationError) as refused:
             fixture.drive()
     assert refused.value.non_retryable and "status" in str(refused.value)
+
+
+def test_webhook_evidence_is_masked_before_it_is_kept(journal: Journal, tmp_path: Path) -> None:
+    with running_provider("webhook", people=[ANA]) as provider:
+        fixture = Fixture(provider, journal, tmp_path)
+        answer = {"status": "done", "records_affected": 1, "evidence": [f"purged {ANA[0]}"]}
+        key = f"{fixture.subject.request_id}:delete"
+        provider.sandbox.answers[key] = Reply(200, answer)  # type: ignore[attr-defined]
+        outcome = fixture.drive()
+    assert outcome.evidence[-1] == "purged [email]"

@@ -86,6 +86,7 @@ async def test_six_providers_one_refuses_for_good(env: WorkflowEnvironment, tmp_
                     provider="zendesk", status=OutcomeStatus.DONE, note="erased by hand in Zendesk"
                 ),
             )
+            harness.save_history_if_recording(rid, "deletion_six_providers_one_escalated")
             final = await harness.result(rid)
 
     assert final.status is RequestStatus.COMPLETED
@@ -207,6 +208,7 @@ async def test_a_job_that_never_ends_goes_to_an_operator(
                 rid,
                 ProviderTaskDone(provider="sendgrid-contacts", status=OutcomeStatus.DONE),
             )
+            harness.save_history_if_recording(rid, "deletion_provider_job_timed_out")
             final = await harness.result(rid)
     [outcome] = final.provider_outcomes
     assert "still pending at its timeout" in outcome.evidence[0]
@@ -271,6 +273,7 @@ async def test_internal_system_reports_by_signed_callback(
                     assert invalid.json()["errors"][0]["field"] == "job_id"
 
                     assert await asyncio.to_thread(sandbox.send_callbacks) == 1  # type: ignore[attr-defined]
+                    harness.save_history_if_recording(rid, "deletion_webhook_callback")
                     final = await harness.result(rid)
 
                     replay = await http.post(
@@ -282,6 +285,33 @@ async def test_internal_system_reports_by_signed_callback(
     assert outcome.status is OutcomeStatus.DONE
     assert outcome.evidence[-2:] == [f"job {job_id}: callback done", f"{job_id}: purged"]
     assert provider.sandbox.effective_deletions == 1
+
+
+async def test_a_callback_that_beats_the_202_is_kept_for_its_job(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    port = free_port()
+    with running_provider(
+        "webhook",
+        people=[MARIA_IN_PROVIDERS],
+        callback=True,
+        callback_base_url=f"http://127.0.0.1:{port}",
+    ) as provider:
+        provider.sandbox.callback_first = True  # type: ignore[attr-defined]
+        registry = registry_with([provider])
+        async with Harness.running(
+            env, tmp_path, registry=registry, environ=provider.environ
+        ) as harness:
+            app = create_app(
+                harness.settings, harness.client, registry=registry, environ=provider.environ
+            )
+            async with serving(app, port):
+                rid = (await harness.submit(RequestType.DELETION)).request_id
+                await verify_and_reconfirm(harness, rid)
+                final = await harness.result(rid)
+    [outcome] = final.provider_outcomes
+    assert outcome.status is OutcomeStatus.DONE
+    assert outcome.evidence[-2] == "job job-1: callback done"
 
 
 async def test_callbacks_without_the_providers_secret_are_refused(

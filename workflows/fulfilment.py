@@ -74,6 +74,8 @@ class Fulfilment:
         self._notifier = notifier
         self._wait_for = wait_for
         self._results: dict[str, ProviderTaskDone] = {}
+        # Callback providers whose fulfilment is under way: the only ones a callback may reach.
+        self._working: set[str] = set()
         self._awaiting: dict[str, ProviderJob] = {}
         self._reports: dict[str, ProviderJobReport] = {}
 
@@ -97,8 +99,11 @@ class Fulfilment:
         self._results[done.provider] = done
 
     def awaits_callback(self, provider: str, job_id: str) -> bool:
+        """A callback may beat the activity that started its job; it is kept until then."""
+        if provider not in self._working or provider in self._reports:
+            return False
         job = self._awaiting.get(provider)
-        return job is not None and job.job_id == job_id and provider not in self._reports
+        return job is None or job.job_id == job_id
 
     def job_reported(self, report: ProviderJobReport) -> None:
         self._reports[report.provider] = report
@@ -108,6 +113,8 @@ class Fulfilment:
             return await self._operator_task(
                 provider, TaskReason.MANUAL_PROVIDER, f"{self._action.value} by hand"
             )
+        if provider.reports_by_callback:
+            self._working.add(provider.name)
         try:
             outcome = await self._provider_activity(
                 ActivityName.FULFIL_AT_PROVIDER,
@@ -119,6 +126,7 @@ class Fulfilment:
             if outcome.job is not None:
                 outcome = await self._follow_job(provider, outcome.job)
         except (ActivityError, JobNotFinished) as error:
+            self._working.discard(provider.name)
             if isinstance(error, ActivityError):
                 cause = error.cause
                 kind = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
@@ -132,6 +140,7 @@ class Fulfilment:
                 TaskReason.ESCALATED,
                 f"automated {self._action.value} failed: {kind}",
             )
+        self._working.discard(provider.name)
         if outcome.operator_follow_up is not None:
             by_hand = await self._operator_task(
                 provider, TaskReason.MANUAL_PROVIDER, outcome.operator_follow_up
@@ -189,6 +198,8 @@ class Fulfilment:
     def _reported(
         self, provider: ProviderRef, job: ProviderJob, report: ProviderJobReport
     ) -> ProviderOutcome:
+        if report.job_id != job.job_id:
+            raise JobNotFinished(f"callback named job {report.job_id}, not {job.job_id}")
         if report.result is JobResult.FAILED:
             raise JobNotFinished(f"job {job.job_id} reported failed")
         return ProviderOutcome(

@@ -153,6 +153,7 @@ class ProviderActivities:
                 update={
                     "poll_every": timedelta(seconds=entry.api.poll_every_seconds),
                     "job_timeout": timedelta(days=entry.api.job_timeout_days),
+                    "reports_by_callback": entry.api.callback,
                 }
             )
         return ref

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field, ValidationError
 from temporalio.exceptions import ApplicationError
 
 from activities.providers.connector import Connector, Step, Subject
+from logs import mask_contact_details
 from rights.models import OutcomeStatus, ProviderOutcome, Retention
 from rights.plans import ProviderAction
 
@@ -110,7 +111,11 @@ class WebhookConnector(Connector):
             self.write_export(subject.request_id, answer.records)
         outcome = self.outcome(
             OutcomeStatus(answer.status),
-            [f"POST: {response.status_code} {answer.status}", *answer.evidence],
+            # The system's own words go into the status and the record: contact details masked.
+            [
+                f"POST: {response.status_code} {answer.status}",
+                *(mask_contact_details(line) for line in answer.evidence),
+            ],
             affected=answer.records_affected,
         )
         return outcome.model_copy(
