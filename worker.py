@@ -152,6 +152,7 @@ def build_workers(
     for entry in activities.registry.providers:
         if not entry.automated:
             continue
+        concurrency = entry.rate.concurrency if entry.rate else settings.activity_concurrency
         workers.append(
             Worker(
                 client,
@@ -160,11 +161,9 @@ def build_workers(
                     activities.providers.fulfil_at_provider,
                     activities.providers.poll_provider_job,
                 ],
-                activity_executor=concurrent.futures.ThreadPoolExecutor(
-                    max_workers=entry.rate.concurrency
-                ),
-                max_concurrent_activities=entry.rate.concurrency,
-                max_task_queue_activities_per_second=entry.rate.per_second,
+                activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=concurrency),
+                max_concurrent_activities=concurrency,
+                max_task_queue_activities_per_second=entry.rate.per_second if entry.rate else None,
             )
         )
     return workers

@@ -14,6 +14,17 @@ from rights.deadlines import Jurisdiction
 from rights.models import Channel, Requester, RequestType, RightsRequest
 
 
+def deletion_request(request_id: str, full_name: str, email: str) -> RightsRequest:
+    return RightsRequest(
+        request_id=request_id,
+        type=RequestType.DELETION,
+        jurisdiction=Jurisdiction.GB,
+        requester=Requester(full_name=full_name, email=email),
+        channel=Channel.EMAIL,
+        received_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+
+
 def test_masks_emails_and_phone_numbers_but_not_dates_or_ids() -> None:
     text = (
         "maria.lopez@example.com called from +1 415 555 0101 (or 415-555-0199) about "
@@ -47,14 +58,7 @@ def test_every_line_is_json_with_its_context_and_no_contact_details() -> None:
 
 
 def test_request_context_names_the_request_and_masks_its_people() -> None:
-    request = RightsRequest(
-        request_id="req-logs-01",
-        type=RequestType.DELETION,
-        jurisdiction=Jurisdiction.GB,
-        requester=Requester(full_name="Siobhan Keane", email="s.keane@example.ie"),
-        channel=Channel.EMAIL,
-        received_at=datetime(2026, 11, 2, tzinfo=UTC),
-    )
+    request = deletion_request("req-logs-01", "Siobhan Keane", "s.keane@example.ie")
     stream = io.StringIO()
     configure_logging(stream=stream)
     try:
@@ -79,14 +83,7 @@ def test_request_context_names_the_request_and_masks_its_people() -> None:
 
 
 def test_provider_lookups_in_urls_are_masked_and_http_client_lines_are_off() -> None:
-    request = RightsRequest(
-        request_id="req-logs-02",
-        type=RequestType.DELETION,
-        jurisdiction=Jurisdiction.US_CA,
-        requester=Requester(full_name="Ana María Ruiz", email="ana.ruiz@example.com"),
-        channel=Channel.WEB_FORM,
-        received_at=datetime(2026, 11, 2, tzinfo=UTC),
-    )
+    request = deletion_request("req-logs-02", "Ana María Ruiz", "ana.ruiz@example.com")
     stream = io.StringIO()
     configure_logging(stream=stream)
     try:

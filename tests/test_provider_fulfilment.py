@@ -8,7 +8,8 @@ provider's own task queue.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from tests.live_server import free_port, serving
 from tests.provider_sandboxes import (
     KINDS,
     PAYMENT_RETENTION,
+    Provider,
     environ_of,
     registry_with,
     running_provider,
@@ -214,72 +216,75 @@ async def test_a_job_that_never_ends_goes_to_an_operator(
     assert "still pending at its timeout" in outcome.evidence[0]
 
 
-async def test_internal_system_reports_by_signed_callback(
-    env: WorkflowEnvironment, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def webhook_behind_the_api(
+    env: WorkflowEnvironment, tmp_path: Path, *, api_environ: dict[str, str] | None = None
+) -> AsyncIterator[tuple[Harness, Provider, str]]:
+    """A callback-mode webhook sandbox, a worker, and the API it calls back, on one port."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with running_provider(
-        "webhook",
-        people=[MARIA_IN_PROVIDERS],
-        callback=True,
-        callback_base_url=base_url,
+        "webhook", people=[MARIA_IN_PROVIDERS], callback=True, callback_base_url=base_url
     ) as provider:
         registry = registry_with([provider])
         async with Harness.running(
             env, tmp_path, registry=registry, environ=provider.environ
         ) as harness:
-            app = create_app(
-                harness.settings, harness.client, registry=registry, environ=provider.environ
-            )
+            environ = provider.environ if api_environ is None else api_environ
+            app = create_app(harness.settings, harness.client, registry=registry, environ=environ)
             async with serving(app, port):
-                rid = (await harness.submit(RequestType.DELETION)).request_id
-                await verify_and_reconfirm(harness, rid)
-                sandbox = provider.sandbox
-                await harness.wait_for(
-                    rid,
-                    lambda s: bool(sandbox.pending),  # type: ignore[attr-defined]
-                )
-                job_id = sandbox.pending[0]["job_id"]  # type: ignore[attr-defined]
+                yield harness, provider, base_url
 
-                async with httpx.AsyncClient(base_url=base_url) as http:
-                    url = "/v1/providers/webhook/callbacks"
-                    forged = b'{"request_id": "%s", "job_id": "%s", "result": "done"}' % (
-                        rid.encode(),
-                        job_id.encode(),
-                    )
-                    wrong_key = await http.post(
-                        url, content=forged, headers=signed_headers("wrong-secret", forged)
-                    )
-                    assert wrong_key.status_code == 401
-                    unknown = await http.post(
-                        "/v1/providers/nobody/callbacks",
-                        content=forged,
-                        headers=signed_headers("x", forged),
-                    )
-                    assert unknown.status_code == 404
-                    other_job = forged.replace(job_id.encode(), b"job-999")
-                    secret = provider.environ["WEBHOOK_TOKEN"]
-                    refused = await http.post(
-                        url, content=other_job, headers=signed_headers(secret, other_job)
-                    )
-                    assert refused.status_code == 409
-                    assert refused.json()["errors"][0]["field"] == "job_id"
-                    incomplete = b'{"request_id": "%s", "result": "done"}' % rid.encode()
-                    invalid = await http.post(
-                        url, content=incomplete, headers=signed_headers(secret, incomplete)
-                    )
-                    assert invalid.status_code == 422
-                    assert invalid.json()["errors"][0]["field"] == "job_id"
 
-                    assert await asyncio.to_thread(sandbox.send_callbacks) == 1  # type: ignore[attr-defined]
-                    harness.save_history_if_recording(rid, "deletion_webhook_callback")
-                    final = await harness.result(rid)
+async def test_internal_system_reports_by_signed_callback(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with webhook_behind_the_api(env, tmp_path) as (harness, provider, base_url):
+        rid = (await harness.submit(RequestType.DELETION)).request_id
+        await verify_and_reconfirm(harness, rid)
+        sandbox = provider.sandbox
+        await harness.wait_for(
+            rid,
+            lambda s: bool(sandbox.pending),  # type: ignore[attr-defined]
+        )
+        job_id = sandbox.pending[0]["job_id"]  # type: ignore[attr-defined]
 
-                    replay = await http.post(
-                        url, content=forged, headers=signed_headers(secret, forged)
-                    )
-                    assert replay.status_code == 404  # the run has ended
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            url = "/v1/providers/webhook/callbacks"
+            forged = b'{"request_id": "%s", "job_id": "%s", "result": "done"}' % (
+                rid.encode(),
+                job_id.encode(),
+            )
+            wrong_key = await http.post(
+                url, content=forged, headers=signed_headers("wrong-secret", forged)
+            )
+            assert wrong_key.status_code == 401
+            unknown = await http.post(
+                "/v1/providers/nobody/callbacks",
+                content=forged,
+                headers=signed_headers("x", forged),
+            )
+            assert unknown.status_code == 404
+            other_job = forged.replace(job_id.encode(), b"job-999")
+            secret = provider.environ["WEBHOOK_TOKEN"]
+            refused = await http.post(
+                url, content=other_job, headers=signed_headers(secret, other_job)
+            )
+            assert refused.status_code == 409
+            assert refused.json()["errors"][0]["field"] == "job_id"
+            incomplete = b'{"request_id": "%s", "result": "done"}' % rid.encode()
+            invalid = await http.post(
+                url, content=incomplete, headers=signed_headers(secret, incomplete)
+            )
+            assert invalid.status_code == 422
+            assert invalid.json()["errors"][0]["field"] == "job_id"
+
+            assert await asyncio.to_thread(sandbox.send_callbacks) == 1  # type: ignore[attr-defined]
+            harness.save_history_if_recording(rid, "deletion_webhook_callback")
+            final = await harness.result(rid)
+
+            replay = await http.post(url, content=forged, headers=signed_headers(secret, forged))
+            assert replay.status_code == 404  # the run has ended
 
     [outcome] = final.provider_outcomes
     assert outcome.status is OutcomeStatus.DONE
@@ -290,25 +295,11 @@ async def test_internal_system_reports_by_signed_callback(
 async def test_a_callback_that_beats_the_202_is_kept_for_its_job(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    port = free_port()
-    with running_provider(
-        "webhook",
-        people=[MARIA_IN_PROVIDERS],
-        callback=True,
-        callback_base_url=f"http://127.0.0.1:{port}",
-    ) as provider:
+    async with webhook_behind_the_api(env, tmp_path) as (harness, provider, _):
         provider.sandbox.callback_first = True  # type: ignore[attr-defined]
-        registry = registry_with([provider])
-        async with Harness.running(
-            env, tmp_path, registry=registry, environ=provider.environ
-        ) as harness:
-            app = create_app(
-                harness.settings, harness.client, registry=registry, environ=provider.environ
-            )
-            async with serving(app, port):
-                rid = (await harness.submit(RequestType.DELETION)).request_id
-                await verify_and_reconfirm(harness, rid)
-                final = await harness.result(rid)
+        rid = (await harness.submit(RequestType.DELETION)).request_id
+        await verify_and_reconfirm(harness, rid)
+        final = await harness.result(rid)
     [outcome] = final.provider_outcomes
     assert outcome.status is OutcomeStatus.DONE
     assert outcome.evidence[-2] == "job job-1: callback done"
@@ -317,20 +308,14 @@ async def test_a_callback_that_beats_the_202_is_kept_for_its_job(
 async def test_callbacks_without_the_providers_secret_are_refused(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    with running_provider("webhook", callback=True) as provider:
-        registry = registry_with([provider])
-        async with Harness.running(
-            env, tmp_path, registry=registry, environ=provider.environ
-        ) as harness:
-            port = free_port()
-            app = create_app(harness.settings, harness.client, registry=registry, environ={})
-            async with serving(app, port) as base_url, httpx.AsyncClient(base_url=base_url) as http:
-                body = b'{"request_id": "r", "job_id": "j", "result": "done"}'
-                answer = await http.post(
-                    "/v1/providers/webhook/callbacks",
-                    content=body,
-                    headers=signed_headers("anything", body),
-                )
+    async with (
+        webhook_behind_the_api(env, tmp_path, api_environ={}) as (_, _, base_url),
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
+        body = b'{"request_id": "r", "job_id": "j", "result": "done"}'
+        answer = await http.post(
+            "/v1/providers/webhook/callbacks", content=body, headers=signed_headers("any", body)
+        )
     assert answer.status_code == 503
     assert answer.json()["errors"][0]["field"] == "provider"
 
@@ -359,9 +344,9 @@ async def test_each_provider_queue_carries_the_registrys_rate_limit(
         provider.entry = provider.entry.model_copy(
             update={"rate": RateLimit(per_second=9.5, concurrency=3)}
         )
-        registry = registry_with([provider])
+        registry = registry_with([provider], service_database=True)
         async with Harness.running(
-            env, tmp_path, registry=registry, environ=provider.environ
+            env, tmp_path, registry=registry, environ=provider.environ, activity_concurrency=7
         ) as harness:
             activities = build_activities(harness.settings, registry, provider.environ)
             workers = build_workers(
@@ -369,7 +354,11 @@ async def test_each_provider_queue_carries_the_registrys_rate_limit(
             )
     configs = {w.task_queue: w.config() for w in workers}
     queue = provider_task_queue("rate-limits", "hubspot")
-    assert set(configs) == {"rate-limits", queue}
+    own_database = provider_task_queue("rate-limits", "service-database")
+    assert set(configs) == {"rate-limits", queue, own_database}
     assert configs[queue]["max_task_queue_activities_per_second"] == 9.5
     assert configs[queue]["max_concurrent_activities"] == 3
+    # Our own database states no limit: none on the server, the worker's concurrency.
+    assert configs[own_database].get("max_task_queue_activities_per_second") is None
+    assert configs[own_database]["max_concurrent_activities"] == 7
     assert configs["rate-limits"].get("max_task_queue_activities_per_second") is None

@@ -50,6 +50,7 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         (
             'name = "segment"\nkind = "segment"\ncategory = "x"\nserves = ["access"]\n'
+            "rate = { per_second = 2 }\n"
             'api = { base_url = "https://api.segmentapis.com", token_env = "SEGMENT_TOKEN" }',
             "serves: a segment provider cannot access",
         ),
@@ -58,7 +59,13 @@ def write(tmp_path: Path, text: str) -> Path:
             "kind 'stripe' needs [providers.api]",
         ),
         (
+            'name = "stripe"\nkind = "stripe"\ncategory = "x"\nserves = ["delete"]\n'
+            'api = { base_url = "https://api.stripe.com", token_env = "STRIPE_API_KEY" }',
+            "rate: give the API's published limit",
+        ),
+        (
             'name = "zendesk"\nkind = "zendesk"\ncategory = "x"\nserves = ["delete"]\n'
+            "rate = { per_second = 1 }\n"
             'api = { base_url = "https://acme.zendesk.com", token_env = "ZENDESK_TOKEN" }',
             "zendesk needs api.user_env",
         ),
@@ -75,6 +82,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         (
             'name = "crm"\nkind = "hubspot"\ncategory = "x"\nserves = ["delete"]\n'
+            "rate = { per_second = 10 }\n"
             'api = { base_url = "https://api.hubapi.com", token_env = "HUBSPOT_TOKEN", '
             "callback = true }",
             "api.callback is for webhook providers",

@@ -115,7 +115,7 @@ class HttpApi(Strict):
 class RateLimit(Strict):
     """The provider's published limit, enforced by the server for its task queue."""
 
-    per_second: Annotated[float, Field(gt=0, le=1000)] = 5
+    per_second: Annotated[float, Field(gt=0, le=1000)]
     concurrency: Annotated[int, Field(ge=1, le=64)] = 4
 
 
@@ -133,7 +133,9 @@ class ProviderEntry(Strict):
     serves: list[ProviderAction]
     sql: SqlSource | None = None
     api: HttpApi | None = None
-    rate: RateLimit = RateLimit()
+    # Required for an API: its published limit. Without it (our own database), no server-side
+    # limit and the worker's ACTIVITY_CONCURRENCY.
+    rate: RateLimit | None = None
     retained: list[RetentionRule] = []
     instructions: str | None = None
 
@@ -148,6 +150,11 @@ class ProviderEntry(Strict):
             raise ValueError(
                 f"provider {self.name}: serves: a {self.kind} provider cannot "
                 f"{', '.join(unsupported)}"
+            )
+        if self.api is not None and self.rate is None:
+            raise ValueError(
+                f"provider {self.name}: rate: give the API's published limit, "
+                "e.g. rate = { per_second = 10 }"
             )
         if self.api is not None and self.api.callback and self.kind != "webhook":
             raise ValueError(f"provider {self.name}: api.callback is for webhook providers")
