@@ -119,6 +119,7 @@ class ProviderRef(Model):
     category: str
     task_queue: str | None = None
     poll_every: timedelta = timedelta(minutes=1)
+    max_poll_every: timedelta = timedelta(hours=6)
     job_timeout: timedelta = timedelta(days=35)
     reports_by_callback: bool = False
 

@@ -159,7 +159,7 @@ async def test_long_job_is_polled_on_timers_without_holding_a_worker(
             await harness.advance_until(
                 rid,
                 lambda s: s.status is RequestStatus.COMPLETED,
-                step=timedelta(minutes=10),
+                step=timedelta(hours=1),
             )
             history = await harness.handle(rid).fetch_history()
 
@@ -174,14 +174,17 @@ async def test_long_job_is_polled_on_timers_without_holding_a_worker(
     assert {p.activity_task_scheduled_event_attributes.task_queue.name for p in polls} == {
         provider_task_queue(harness.settings.task_queue, "segment")
     }
-    # Between two polls the run holds a timer, not an activity slot.
-    marks = ""
+    # Before each poll the run holds a timer, not an activity slot; the waits double to 6 h.
+    waits = []
+    timer = None
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
-            marks += "T"
+            timer = event.timer_started_event_attributes.start_to_fire_timeout.ToSeconds()
         elif event in polls:
-            marks += "P"
-    assert "TP" * 10 in marks, marks
+            assert timer is not None, "a poll without a timer before it"
+            waits.append(timer)
+            timer = None
+    assert waits == [600, 1200, 2400, 4800, 9600, 19200, 21600, 21600, 21600, 21600]
     assert provider.sandbox.effective_deletions == 1
 
 
@@ -204,7 +207,8 @@ async def test_a_job_that_never_ends_goes_to_an_operator(
             await harness.advance_until(
                 rid, task_open("sendgrid-contacts"), step=timedelta(hours=1), steps=30
             )
-            assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") >= 23
+            # Polls after 1, 3, 7, 13, 19 and 25 hours (waits doubling to 6 h); then past its day.
+            assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") == 6
             await rights_client.provider_task_done(
                 harness.client,
                 rid,

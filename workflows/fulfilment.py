@@ -180,10 +180,12 @@ class Fulfilment:
             if not await self._wait_for(lambda: provider.name in self._reports, until=give_up):
                 raise JobNotFinished(f"no callback for job {job.job_id} by its timeout")
             return self._reported(provider, job, self._reports[provider.name])
+        # The wait doubles up to a ceiling, so a month-long job costs a few hundred events.
+        wait = provider.poll_every
         while True:
             if workflow.now() >= give_up:
                 raise JobNotFinished(f"job {job.job_id} still {job.state} at its timeout")
-            await self._wait_for(lambda: False, until=workflow.now() + provider.poll_every)
+            await self._wait_for(lambda: False, until=workflow.now() + wait)
             outcome = await self._provider_activity(
                 ActivityName.POLL_PROVIDER_JOB,
                 PollProviderJobInput(
@@ -194,6 +196,7 @@ class Fulfilment:
             if outcome.job is None:
                 return outcome
             job = outcome.job.model_copy(update={"polls": job.polls + 1})
+            wait = min(wait * 2, max(provider.max_poll_every, provider.poll_every))
 
     def _reported(
         self, provider: ProviderRef, job: ProviderJob, report: ProviderJobReport

@@ -152,6 +152,7 @@ class ProviderActivities:
             ref = ref.model_copy(
                 update={
                     "poll_every": timedelta(seconds=entry.api.poll_every_seconds),
+                    "max_poll_every": timedelta(seconds=entry.api.max_poll_every_seconds),
                     "job_timeout": timedelta(days=entry.api.job_timeout_days),
                     "reports_by_callback": entry.api.callback,
                 }

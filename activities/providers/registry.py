@@ -102,7 +102,9 @@ class HttpApi(Strict):
     # Zendesk only: the agent's email for `email/token` basic authentication.
     user_env: EnvName | None = None
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10
+    # The first wait before polling a job; each later wait doubles, up to max_poll_every_seconds.
     poll_every_seconds: Annotated[int, Field(ge=1, le=86_400)] = 60
+    max_poll_every_seconds: Annotated[int, Field(ge=1, le=86_400)] = 21_600
     job_timeout_days: Annotated[int, Field(ge=1, le=90)] = 35
     # Which identifier the provider knows the person by: their email, or our account id.
     subject_id: Literal["email", "account_id"] = "email"
