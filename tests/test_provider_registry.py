@@ -7,12 +7,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from activities.providers import build_connector
+from activities.providers.connector import Journal, Subject
 from activities.providers.http import rate_limit_wait
 from activities.providers.registry import RegistryError, load_registry
+from rights.models import OutcomeStatus
+from rights.plans import ProviderAction
 from rights.settings import load_settings
+from sandbox import start_sandboxes
 from tests.harness import ROOT
+from tests.live_server import free_port
 from tests.provider_sandboxes import api_entry
 from worker import build_activities
 
@@ -131,3 +137,45 @@ def test_production_refuses_sandbox_providers(tmp_path: Path) -> None:
     )
     with pytest.raises(RegistryError, match="sandbox providers in production: stripe"):
         build_activities(settings, load_registry(ROOT / "providers.toml"), {})
+
+
+def test_make_run_starts_a_sandbox_for_each_sandbox_entry(tmp_path: Path) -> None:
+    shipped = load_registry(ROOT / "providers.toml")
+    entries = []
+    for entry in shipped.providers:
+        if entry.api is not None:
+            local = entry.api.model_copy(update={"base_url": f"http://127.0.0.1:{free_port()}"})
+            entry = entry.model_copy(update={"api": local})
+        entries.append(entry)
+    environ: dict[str, str] = {}
+    people = [("maria.lopez@example.com", "Maria Lopez", "1")]
+
+    started = start_sandboxes(entries, environ, people, callback_base_url="http://127.0.0.1:9")
+    try:
+        assert sorted(s.name for s in started) == sorted(
+            ["stripe", "sendgrid_contacts", "segment", "hubspot", "zendesk", "webhook"]
+        )
+        assert set(environ) == {
+            "STRIPE_API_KEY",
+            "SENDGRID_MARKETING_API_KEY",
+            "SEGMENT_PUBLIC_API_TOKEN",
+            "HUBSPOT_PRIVATE_APP_TOKEN",
+            "ZENDESK_API_TOKEN",
+            "ZENDESK_AGENT_EMAIL",
+            "CARE_NOTES_WEBHOOK_SECRET",
+        }
+        # The worker's connectors reach them with those credentials.
+        zendesk = next(e for e in entries if e.kind == "zendesk")
+        connector = build_connector(zendesk, environ, tmp_path)
+        subject = Subject(request_id="r-1", email=people[0][0])
+        outcome = connector.start(
+            subject,
+            ProviderAction.ACCESS,
+            Journal(sa.create_engine(f"sqlite:///{tmp_path / 'journal.db'}")).step(
+                "r-1", "zendesk", ProviderAction.ACCESS
+            ),
+        )
+        assert outcome.status is OutcomeStatus.DONE
+    finally:
+        for sandbox in started:
+            sandbox.stop()
