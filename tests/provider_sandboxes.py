@@ -54,6 +54,7 @@ def api_entry(
     callback: bool = False,
     retained: list[RetentionRule] | None = None,
     timeout_seconds: float = 5,
+    job_timeout_days: int = 35,
 ) -> ProviderEntry:
     prefix = name.upper().replace("-", "_")
     return ProviderEntry(
@@ -67,6 +68,7 @@ def api_entry(
             user_env=f"{prefix}_USER" if kind == "zendesk" else None,
             timeout_seconds=timeout_seconds,
             poll_every_seconds=poll_every_seconds,
+            job_timeout_days=job_timeout_days,
             subject_id="account_id" if kind == "segment" else "email",
             callback=callback,
             sandbox=True,

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -107,34 +108,51 @@ async def test_six_providers_one_refuses_for_good(env: WorkflowEnvironment, tmp_
     assert MARIA[0] not in final.model_dump_json()
 
 
+@asynccontextmanager
+async def deletion_at(
+    env: WorkflowEnvironment,
+    tmp_path: Path,
+    kind: str,
+    *,
+    prepare: Callable[[Provider], None] = lambda provider: None,
+    service_database: bool = False,
+    **options: Any,
+) -> AsyncIterator[tuple[Harness, Provider, str]]:
+    """One provider's sandbox holding Maria, a worker, and her deletion verified and confirmed."""
+    with running_provider(kind, people=[MARIA_IN_PROVIDERS], **options) as provider:
+        prepare(provider)
+        registry = registry_with([provider], service_database=service_database)
+        async with Harness.running(
+            env, tmp_path, registry=registry, environ=provider.environ
+        ) as harness:
+            rid = (await harness.submit(RequestType.DELETION)).request_id
+            await verify_and_reconfirm(harness, rid)
+            yield harness, provider, rid
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_a_refusing_provider_becomes_an_operator_task_and_the_rest_goes_on(
     env: WorkflowEnvironment, tmp_path: Path, kind: str
 ) -> None:
-    with running_provider(kind, people=[MARIA_IN_PROVIDERS]) as provider:
-        provider.sandbox.reject(401)
-        async with Harness.running(
-            env,
-            tmp_path,
-            registry=registry_with([provider], service_database=True),
-            environ=provider.environ,
-        ) as harness:
-            rid = (await harness.submit(RequestType.DELETION)).request_id
-            await verify_and_reconfirm(harness, rid)
-            await harness.wait_for(rid, task_open(provider.entry.name))
-            assert (
-                provider.sandbox.calls_to("", "") == 0 or provider.sandbox.effective_deletions == 0
-            )
-            await rights_client.provider_task_done(
-                harness.client,
-                rid,
-                ProviderTaskDone(
-                    provider=provider.entry.name,
-                    status=OutcomeStatus.RETAINED,
-                    basis="kept under a litigation hold until the case closes",
-                ),
-            )
-            final = await harness.result(rid)
+    async with deletion_at(
+        env,
+        tmp_path,
+        kind,
+        prepare=lambda provider: provider.sandbox.reject(401),
+        service_database=True,
+    ) as (harness, provider, rid):
+        await harness.wait_for(rid, task_open(provider.entry.name))
+        assert provider.sandbox.effective_deletions == 0
+        await rights_client.provider_task_done(
+            harness.client,
+            rid,
+            ProviderTaskDone(
+                provider=provider.entry.name,
+                status=OutcomeStatus.RETAINED,
+                basis="kept under a litigation hold until the case closes",
+            ),
+        )
+        final = await harness.result(rid)
 
     outcomes = {o.provider: o.status for o in final.provider_outcomes}
     assert outcomes == {
@@ -147,21 +165,18 @@ async def test_a_refusing_provider_becomes_an_operator_task_and_the_rest_goes_on
 async def test_long_job_is_polled_on_timers_without_holding_a_worker(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    with running_provider(
-        "segment", people=[MARIA_IN_PROVIDERS], poll_every_seconds=600
-    ) as provider:
+    def ten_polls(provider: Provider) -> None:
         provider.sandbox.polls_per_job = 10  # type: ignore[attr-defined]
-        async with Harness.running(
-            env, tmp_path, registry=registry_with([provider]), environ=provider.environ
-        ) as harness:
-            rid = (await harness.submit(RequestType.DELETION)).request_id
-            await verify_and_reconfirm(harness, rid)
-            await harness.advance_until(
-                rid,
-                lambda s: s.status is RequestStatus.COMPLETED,
-                step=timedelta(hours=1),
-            )
-            history = await harness.handle(rid).fetch_history()
+
+    async with deletion_at(env, tmp_path, "segment", prepare=ten_polls, poll_every_seconds=600) as (
+        harness,
+        provider,
+        rid,
+    ):
+        await harness.advance_until(
+            rid, lambda s: s.status is RequestStatus.COMPLETED, step=timedelta(hours=1)
+        )
+        history = await harness.handle(rid).fetch_history()
 
     polls = [
         event
@@ -191,31 +206,29 @@ async def test_long_job_is_polled_on_timers_without_holding_a_worker(
 async def test_a_job_that_never_ends_goes_to_an_operator(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    with running_provider(
-        "sendgrid_contacts", people=[MARIA_IN_PROVIDERS], poll_every_seconds=3600
-    ) as provider:
+    def endless(provider: Provider) -> None:
         provider.sandbox.polls_per_job = 10_000  # type: ignore[attr-defined]
-        entry = provider.entry.model_copy(
-            update={"api": provider.entry.api.model_copy(update={"job_timeout_days": 1})}  # type: ignore[union-attr]
+
+    async with deletion_at(
+        env,
+        tmp_path,
+        "sendgrid_contacts",
+        prepare=endless,
+        poll_every_seconds=3600,
+        job_timeout_days=1,
+    ) as (harness, provider, rid):
+        await harness.advance_until(
+            rid, task_open("sendgrid-contacts"), step=timedelta(hours=1), steps=30
         )
-        provider.entry = entry
-        async with Harness.running(
-            env, tmp_path, registry=registry_with([provider]), environ=provider.environ
-        ) as harness:
-            rid = (await harness.submit(RequestType.DELETION)).request_id
-            await verify_and_reconfirm(harness, rid)
-            await harness.advance_until(
-                rid, task_open("sendgrid-contacts"), step=timedelta(hours=1), steps=30
-            )
-            # Polls after 1, 3, 7, 13, 19 and 25 hours (waits doubling to 6 h); then past its day.
-            assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") == 6
-            await rights_client.provider_task_done(
-                harness.client,
-                rid,
-                ProviderTaskDone(provider="sendgrid-contacts", status=OutcomeStatus.DONE),
-            )
-            harness.save_history_if_recording(rid, "deletion_provider_job_timed_out")
-            final = await harness.result(rid)
+        # Polls after 1, 3, 7, 13, 19 and 25 hours (waits doubling to 6 h); then past its day.
+        assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") == 6
+        await rights_client.provider_task_done(
+            harness.client,
+            rid,
+            ProviderTaskDone(provider="sendgrid-contacts", status=OutcomeStatus.DONE),
+        )
+        harness.save_history_if_recording(rid, "deletion_provider_job_timed_out")
+        final = await harness.result(rid)
     [outcome] = final.provider_outcomes
     assert "still pending at its timeout" in outcome.evidence[0]
 
@@ -327,16 +340,13 @@ async def test_callbacks_without_the_providers_secret_are_refused(
 async def test_registry_retention_rule_reaches_the_response(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
-    with running_provider(
-        "stripe", people=[MARIA_IN_PROVIDERS], retained=[PAYMENT_RETENTION]
-    ) as provider:
-        async with Harness.running(
-            env, tmp_path, registry=registry_with([provider]), environ=provider.environ
-        ) as harness:
-            rid = (await harness.submit(RequestType.DELETION)).request_id
-            await verify_and_reconfirm(harness, rid)
-            final = await harness.result(rid)
-            completed = harness.text(rid, "completed")
+    async with deletion_at(env, tmp_path, "stripe", retained=[PAYMENT_RETENTION]) as (
+        harness,
+        _,
+        rid,
+    ):
+        final = await harness.result(rid)
+        completed = harness.text(rid, "completed")
     assert [o.status for o in final.provider_outcomes] == [OutcomeStatus.RETAINED]
     assert f"payment transactions: {PAYMENT_RETENTION.basis}" in completed
 
