@@ -114,6 +114,8 @@ def build_activities(
         AccountDirectory(service_engine, registry.identity),
     )
     main = [
+        # Also here for runs planned before providers had queues of their own (task_queue None).
+        providers.fulfil_at_provider,
         notices.send_notice,
         IdentityActivities(service_engine, registry.identity).match_identity,
         providers.plan_providers,

@@ -15,6 +15,7 @@ from rights.models import (
     Model,
     NoticeKind,
     ProviderJob,
+    ProviderJobReport,
     ProviderOutcome,
     ProviderTask,
     Recipient,
@@ -104,6 +105,7 @@ class IdentityMatch(Model):
 class PlanProvidersInput(Model):
     request_id: str
     action: ProviderAction
+    request: RightsRequest | None = None
 
 
 class ProviderKind(StrEnum):
@@ -126,19 +128,27 @@ class ProviderRef(Model):
 
 class ProviderPlan(Model):
     providers: list[ProviderRef]
+    # Our account id for the person, looked up before any provider acts: the SQL provider masks
+    # the email it is found by, while analytics tools know the person by this id.
+    account_id: str | None = None
 
 
 class FulfilAtProviderInput(Model):
     request: RightsRequest
     provider: str
     action: ProviderAction
+    account_id: str | None = None
 
 
 class PollProviderJobInput(Model):
+    """Poll a job, or (with `report`) settle the result its system called back with."""
+
     request: RightsRequest
     provider: str
     action: ProviderAction
     job: ProviderJob
+    account_id: str | None = None
+    report: ProviderJobReport | None = None
 
 
 class PublishReportInput(Model):

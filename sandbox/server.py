@@ -125,9 +125,10 @@ class SandboxProvider:
 
     # Faults.
 
-    def fail(self, status: int, *, times: int = 1) -> None:
-        """The next `times` calls get this status (429 with the provider's rate-limit headers)."""
-        self._add(Fault("status", status=status, times=times))
+    def fail(self, status: int, *, times: int = 1, on: str = "") -> None:
+        """The next `times` calls (matching `on`, "METHOD /path" prefix) get this status; a
+        429 comes with the provider's rate-limit headers."""
+        self._add(Fault("status", status=status, times=times, on=on))
 
     def reject(self, status: int = 403) -> None:
         """Every call gets this status until `clear()`: a revoked key, a changed contract."""

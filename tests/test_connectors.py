@@ -344,3 +344,35 @@ def test_webhook_evidence_is_masked_before_it_is_kept(journal: Journal, tmp_path
         provider.sandbox.answers[key] = Reply(200, answer)  # type: ignore[attr-defined]
         outcome = fixture.drive()
     assert outcome.evidence[-1] == "purged [email]"
+
+
+def test_a_redirect_means_a_wrong_base_url(journal: Journal, tmp_path: Path) -> None:
+    with running_provider("stripe", people=[ANA]) as provider:
+        provider.sandbox.fail(301)
+        with pytest.raises(ApplicationError) as refused:
+            Fixture(provider, journal, tmp_path).drive()
+    assert refused.value.type == "ProviderMisconfigured" and refused.value.non_retryable
+
+
+def test_stripe_404_for_a_customer_that_still_exists_is_refused(
+    journal: Journal, tmp_path: Path
+) -> None:
+    with running_provider("stripe", people=[ANA]) as provider:
+        provider.sandbox.fail(404, on="DELETE /v1/customers/")
+        with pytest.raises(ApplicationError) as refused:
+            Fixture(provider, journal, tmp_path).drive()
+        assert provider.sandbox.effective_deletions == 0
+    assert refused.value.type == "ProviderRejected"
+    assert "still exists" in str(refused.value)
+
+
+def test_overlapping_attempts_merge_their_journal_entries(journal: Journal) -> None:
+    first = journal.step("r-9", "segment", ProviderAction.DELETE)
+    second = journal.step("r-9", "segment", ProviderAction.DELETE)  # read before first wrote
+
+    first.save(regulate_id="reg000001")
+    second.save(note="second attempt")
+
+    merged = journal.step("r-9", "segment", ProviderAction.DELETE)
+    assert merged.get("regulate_id") == "reg000001"
+    assert merged.get("note") == "second attempt"

@@ -8,6 +8,7 @@ provider's own task queue.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -220,7 +221,7 @@ async def test_a_job_that_never_ends_goes_to_an_operator(
         await harness.advance_until(
             rid, task_open("sendgrid-contacts"), step=timedelta(hours=1), steps=30
         )
-        # Polls after 1, 3, 7, 13, 19 and 25 hours (waits doubling to 6 h); then past its day.
+        # Polls after 1, 3, 7, 13, 19 hours (waits doubling to 6 h) and at 24, its timeout.
         assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") == 6
         await rights_client.provider_task_done(
             harness.client,
@@ -319,7 +320,56 @@ async def test_a_callback_that_beats_the_202_is_kept_for_its_job(
         final = await harness.result(rid)
     [outcome] = final.provider_outcomes
     assert outcome.status is OutcomeStatus.DONE
+    assert outcome.evidence[0] == "sandbox provider, not the real API"
     assert outcome.evidence[-2] == "job job-1: callback done"
+
+
+async def test_callback_evidence_is_masked_and_settled_by_the_connector(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    async with (
+        webhook_behind_the_api(env, tmp_path) as (harness, provider, base_url),
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
+        rid = (await harness.submit(RequestType.DELETION)).request_id
+        await verify_and_reconfirm(harness, rid)
+        sandbox = provider.sandbox
+        await harness.wait_for(rid, lambda s: bool(sandbox.pending))  # type: ignore[attr-defined]
+        job_id = sandbox.pending[0]["job_id"]  # type: ignore[attr-defined]
+        said = f"notes of {MARIA[1]} <{MARIA[0]}> purged"
+        body = json.dumps(
+            {"request_id": rid, "job_id": job_id, "result": "done", "evidence": [said]}
+        ).encode()
+        secret = provider.environ["WEBHOOK_TOKEN"]
+        answer = await http.post(
+            "/v1/providers/webhook/callbacks", content=body, headers=signed_headers(secret, body)
+        )
+        assert answer.status_code == 200, answer.text
+        final = await harness.result(rid)
+    [outcome] = final.provider_outcomes
+    assert outcome.evidence[-1] == "notes of [redacted] <[email]> purged"
+    assert MARIA[1] not in final.model_dump_json()
+
+
+async def test_the_account_id_survives_the_sql_provider_masking_the_email(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    # Segment's first call fails, so its retry runs after the service database has masked
+    # the email the account is found by: the id must come from before any provider acted.
+    async with deletion_at(
+        env,
+        tmp_path,
+        "segment",
+        prepare=lambda provider: provider.sandbox.fail(503),
+        service_database=True,
+    ) as (harness, provider, rid):
+        final = await harness.advance_until(rid, lambda s: s.status is RequestStatus.COMPLETED)
+        with harness.service_engine.connect() as db:
+            masked = db.execute(sa.select(accounts.c.email)).scalar_one()
+    assert masked == "deleted-1@deleted.invalid"
+    outcomes = {o.provider: o for o in final.provider_outcomes}
+    assert outcomes["segment"].status is OutcomeStatus.DONE
+    assert provider.sandbox.effective_deletions == 1
 
 
 async def test_callbacks_without_the_providers_secret_are_refused(

@@ -38,6 +38,10 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
         ({"Retry-After": "0"}, 1),  # never a busy loop
         ({"Retry-After": "864000"}, 86_400),  # ten days asked: a day, then an operator
         ({"Retry-After": "soon"}, 10),
+        ({"Retry-After": "Sun, 29 Nov 2026 12:00:30 -0000"}, 30),  # naive: UTC
+        ({"X-RateLimit-Reset": "nan"}, 10),
+        ({"X-RateLimit-Reset": "1e400"}, 10),
+        ({"Retry-After": "99999999999999999999"}, 86_400),
     ],
 )
 def test_rate_limit_wait_reads_each_providers_header(headers: dict[str, str], seconds: int) -> None:

@@ -30,9 +30,7 @@ from rights.activity_inputs import (
     ProviderRef,
 )
 from rights.models import (
-    JobResult,
     NoticeKind,
-    OutcomeStatus,
     ProviderJob,
     ProviderJobReport,
     ProviderOutcome,
@@ -76,17 +74,21 @@ class Fulfilment:
         self._results: dict[str, ProviderTaskDone] = {}
         # Callback providers whose fulfilment is under way: the only ones a callback may reach.
         self._working: set[str] = set()
+        self._account_id: str | None = None
         self._awaiting: dict[str, ProviderJob] = {}
         self._reports: dict[str, ProviderJobReport] = {}
 
     async def run(self) -> list[ProviderOutcome]:
         plan = await workflow.execute_activity(
             ActivityName.PLAN_PROVIDERS,
-            PlanProvidersInput(request_id=self._request.request_id, action=self._action),
+            PlanProvidersInput(
+                request_id=self._request.request_id, action=self._action, request=self._request
+            ),
             result_type=ProviderPlan,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LOCAL_RETRY,
         )
+        self._account_id = plan.account_id
         results = await asyncio.gather(
             *(self._fulfil_at(ref) for ref in plan.providers), return_exceptions=True
         )
@@ -119,7 +121,10 @@ class Fulfilment:
             outcome = await self._provider_activity(
                 ActivityName.FULFIL_AT_PROVIDER,
                 FulfilAtProviderInput(
-                    request=self._request, provider=provider.name, action=self._action
+                    request=self._request,
+                    provider=provider.name,
+                    action=self._action,
+                    account_id=self._account_id,
                 ),
                 provider,
             )
@@ -179,17 +184,36 @@ class Fulfilment:
             self._awaiting[provider.name] = job
             if not await self._wait_for(lambda: provider.name in self._reports, until=give_up):
                 raise JobNotFinished(f"no callback for job {job.job_id} by its timeout")
-            return self._reported(provider, job, self._reports[provider.name])
+            report = self._reports[provider.name]
+            if report.job_id != job.job_id:
+                raise JobNotFinished(f"callback named job {report.job_id}, not {job.job_id}")
+            # Settled by the connector, like a poll: masked, registry rules applied, journalled.
+            return await self._provider_activity(
+                ActivityName.POLL_PROVIDER_JOB,
+                PollProviderJobInput(
+                    request=self._request,
+                    provider=provider.name,
+                    action=self._action,
+                    job=job,
+                    account_id=self._account_id,
+                    report=report,
+                ),
+                provider,
+            )
         # The wait doubles up to a ceiling, so a month-long job costs a few hundred events.
         wait = provider.poll_every
         while True:
             if workflow.now() >= give_up:
                 raise JobNotFinished(f"job {job.job_id} still {job.state} at its timeout")
-            await self._wait_for(lambda: False, until=workflow.now() + wait)
+            await self._wait_for(lambda: False, until=min(workflow.now() + wait, give_up))
             outcome = await self._provider_activity(
                 ActivityName.POLL_PROVIDER_JOB,
                 PollProviderJobInput(
-                    request=self._request, provider=provider.name, action=self._action, job=job
+                    request=self._request,
+                    provider=provider.name,
+                    action=self._action,
+                    job=job,
+                    account_id=self._account_id,
                 ),
                 provider,
             )
@@ -197,21 +221,6 @@ class Fulfilment:
                 return outcome
             job = outcome.job.model_copy(update={"polls": job.polls + 1})
             wait = min(wait * 2, max(provider.max_poll_every, provider.poll_every))
-
-    def _reported(
-        self, provider: ProviderRef, job: ProviderJob, report: ProviderJobReport
-    ) -> ProviderOutcome:
-        if report.job_id != job.job_id:
-            raise JobNotFinished(f"callback named job {report.job_id}, not {job.job_id}")
-        if report.result is JobResult.FAILED:
-            raise JobNotFinished(f"job {job.job_id} reported failed")
-        return ProviderOutcome(
-            provider=provider.name,
-            category=provider.category,
-            status=OutcomeStatus(report.result.value),
-            records_affected=report.records_affected,
-            evidence=[f"job {job.job_id}: callback {report.result.value}", *report.evidence],
-        )
 
     async def _operator_task(
         self, provider: ProviderRef, reason: TaskReason, detail: str

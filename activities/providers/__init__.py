@@ -131,12 +131,12 @@ class ProviderActivities:
 
     @activity.defn(name=ActivityName.PLAN_PROVIDERS)
     def plan_providers(self, input: PlanProvidersInput) -> ProviderPlan:
+        entries = [entry for entry in self._registry.providers if input.action in entry.serves]
+        account_id = None
+        if input.request is not None and any(_knows_account(entry) for entry in entries):
+            account_id = self._accounts.account_id(str(input.request.requester.email))
         return ProviderPlan(
-            providers=[
-                self._ref(entry)
-                for entry in self._registry.providers
-                if input.action in entry.serves
-            ]
+            providers=[self._ref(entry) for entry in entries], account_id=account_id
         )
 
     def _ref(self, entry: ProviderEntry) -> ProviderRef:
@@ -169,7 +169,7 @@ class ProviderActivities:
                 connector = self._connector(input.provider)
                 step = self._journal.step(input.request.request_id, input.provider, input.action)
                 outcome = connector.fulfil(
-                    self._subject(connector, input.request), input.action, step
+                    self._subject(input.request, input.account_id), input.action, step
                 )
             log.info("provider_fulfilled", provider=input.provider, status=outcome.status.value)
             return outcome
@@ -179,9 +179,11 @@ class ProviderActivities:
         with request_context(input.request, f"poll:{input.provider}"):
             connector = self._connector(input.provider)
             step = self._journal.step(input.request.request_id, input.provider, input.action)
-            outcome = connector.resume(
-                self._subject(connector, input.request), input.action, input.job, step
-            )
+            subject = self._subject(input.request, input.account_id)
+            if input.report is None:
+                outcome = connector.resume(subject, input.action, input.job, step)
+            else:
+                outcome = connector.conclude(subject, input.action, input.job, input.report, step)
             log.info(
                 "provider_job_polled",
                 provider=input.provider,
@@ -201,14 +203,18 @@ class ProviderActivities:
             )
         return connector
 
-    def _subject(self, connector: Connector, request: RightsRequest) -> Subject:
-        email = str(request.requester.email)
-        needs_account = connector.entry.api is not None and (
-            connector.entry.api.subject_id == "account_id" or connector.entry.kind == "webhook"
-        )
+    @staticmethod
+    def _subject(request: RightsRequest, account_id: str | None) -> Subject:
         return Subject(
             request_id=request.request_id,
-            email=email,
-            account_id=self._accounts.account_id(email) if needs_account else None,
+            email=str(request.requester.email),
+            account_id=account_id,
             corrections={item.field: item.corrected_value for item in request.corrections},
         )
+
+
+def _knows_account(entry: ProviderEntry) -> bool:
+    """Providers that know the person by our account id rather than (or as well as) email."""
+    return entry.api is not None and (
+        entry.api.subject_id == "account_id" or entry.kind == "webhook"
+    )

@@ -22,7 +22,13 @@ from temporalio.exceptions import ApplicationError
 
 from activities.providers.http import ProviderApi
 from activities.providers.registry import ProviderEntry
-from rights.models import OutcomeStatus, ProviderJob, ProviderOutcome, Retention
+from rights.models import (
+    OutcomeStatus,
+    ProviderJob,
+    ProviderJobReport,
+    ProviderOutcome,
+    Retention,
+)
 from rights.plans import ProviderAction
 
 _metadata = sa.MetaData()
@@ -78,23 +84,34 @@ class Step:
         return self._state.get(name)
 
     def save(self, **values: Any) -> None:
-        """Commit before the next call to the provider, so a retry sees what this one did."""
+        """Commit before the next call to the provider, so a retry sees what this one did.
+
+        An attempt that overlaps another (a timed-out one still running) merges its fields
+        into the row the other wrote, instead of failing on the key or erasing its job id.
+        """
         self._state.update(values)
         now = datetime.now(UTC)
-        with self._engine.begin() as connection:
-            if self._exists:
-                connection.execute(
-                    provider_steps.update()
-                    .where(
-                        *(provider_steps.c[column] == value for column, value in self._key.items())
+        where = [provider_steps.c[column] == value for column, value in self._key.items()]
+        if not self._exists:
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        provider_steps.insert().values(
+                            **self._key, state=self._state, updated_at=now
+                        )
                     )
-                    .values(state=self._state, updated_at=now)
-                )
-            else:
-                connection.execute(
-                    provider_steps.insert().values(**self._key, state=self._state, updated_at=now)
-                )
                 self._exists = True
+                return
+            except sa.exc.IntegrityError:
+                self._exists = True
+        with self._engine.begin() as connection:
+            stored = connection.execute(
+                sa.select(provider_steps.c.state).where(*where).with_for_update()
+            ).scalar_one()
+            self._state = {**stored, **self._state}
+            connection.execute(
+                provider_steps.update().where(*where).values(state=self._state, updated_at=now)
+            )
 
 
 class Connector(ABC):
@@ -119,6 +136,15 @@ class Connector(ABC):
             non_retryable=True,
         )
 
+    def from_report(
+        self, subject: Subject, action: ProviderAction, job: ProviderJob, report: ProviderJobReport
+    ) -> ProviderOutcome:
+        raise ApplicationError(
+            f"provider {self.entry.name}: a {self.entry.kind} connector takes no callbacks",
+            type="ProviderMisconfigured",
+            non_retryable=True,
+        )
+
     def fulfil(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
         if (final := step.get("outcome")) is not None:
             return ProviderOutcome.model_validate(final)
@@ -130,6 +156,18 @@ class Connector(ABC):
         if (final := step.get("outcome")) is not None:
             return ProviderOutcome.model_validate(final)
         return self._settle(self.poll(subject, action, job, step), action, step)
+
+    def conclude(
+        self,
+        subject: Subject,
+        action: ProviderAction,
+        job: ProviderJob,
+        report: ProviderJobReport,
+        step: Step,
+    ) -> ProviderOutcome:
+        if (final := step.get("outcome")) is not None:
+            return ProviderOutcome.model_validate(final)
+        return self._settle(self.from_report(subject, action, job, report), action, step)
 
     def _settle(
         self, outcome: ProviderOutcome, action: ProviderAction, step: Step

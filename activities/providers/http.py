@@ -1,6 +1,7 @@
 """One provider's HTTP API, with its failures sorted the way the retry policy needs them.
 
-- 2xx, and 404 where the caller asked for it, are answers.
+- 2xx, and 404 where the caller asked for it, are answers; 1xx/3xx mean a wrong base URL
+  (`ProviderMisconfigured`).
 - 429 waits for the provider's own reset (`Retry-After`, `X-RateLimit-Reset`, Segment's quota
   reset, HubSpot's window) through `next_retry_delay`: the server schedules the retry, no
   thread sleeps.
@@ -15,6 +16,7 @@ free text, which can echo the person's email back.
 from __future__ import annotations
 
 import email.utils
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -76,8 +78,15 @@ class ProviderApi:
                 f"{where} could not connect ({type(error).__name__})", type="ProviderUnavailable"
             ) from None
         status = response.status_code
-        if status < 400 or (status == 404 and missing_ok):
+        if 200 <= status < 300 or (status == 404 and missing_ok):
             return response
+        if status < 400:
+            # A redirect or an informational answer is not what any of these APIs document.
+            raise ApplicationError(
+                f"{where} answered {status}: check base_url",
+                type="ProviderMisconfigured",
+                non_retryable=True,
+            )
         code = _error_code(response)
         if status == 429:
             wait = rate_limit_wait(response.headers)
@@ -118,12 +127,12 @@ def rate_limit_wait(headers: Mapping[str, str], now: datetime | None = None) -> 
 def _seconds_or_date(value: str, now: datetime) -> timedelta | None:
     value = value.strip()
     if value.isdigit():
-        return timedelta(seconds=int(value))
+        return timedelta(seconds=min(int(value), int(LONGEST_WAIT.total_seconds())))
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
-    return when - now
+    return _until(when, now)
 
 
 def _epoch_or_seconds(value: str, now: datetime) -> timedelta | None:
@@ -131,9 +140,11 @@ def _epoch_or_seconds(value: str, now: datetime) -> timedelta | None:
         number = float(value.strip())
     except ValueError:
         return None
+    if not math.isfinite(number) or number < 0:
+        return None
     if number > 1e9:
-        return datetime.fromtimestamp(number, UTC) - now
-    return timedelta(seconds=number)
+        number -= now.timestamp()
+    return timedelta(seconds=min(number, LONGEST_WAIT.total_seconds()))
 
 
 def _iso_date(value: str, now: datetime) -> timedelta | None:
@@ -141,9 +152,12 @@ def _iso_date(value: str, now: datetime) -> timedelta | None:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when - now
+    return _until(when, now)
+
+
+def _until(when: datetime, now: datetime) -> timedelta:
+    """Naive times (an HTTP date with -0000) are UTC."""
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)) - now
 
 
 def _error_code(response: httpx.Response) -> str:

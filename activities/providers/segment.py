@@ -28,11 +28,11 @@ class SegmentConnector(Connector):
         regulation_type = REGULATION.get(action)
         if regulation_type is None:
             raise self.unsupported(action)
-        if subject.account_id is None:
+        regulate_id = step.get("regulate_id")
+        if regulate_id is None and subject.account_id is None:
             return self.outcome(
                 OutcomeStatus.NOT_FOUND, ["no account id to give Segment as userId"]
             )
-        regulate_id = step.get("regulate_id")
         if regulate_id is None:
             # Segment has no idempotency key: a response lost here means a second, identical
             # regulation on retry, which suppresses and deletes the same user again (harmless).

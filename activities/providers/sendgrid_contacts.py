@@ -65,13 +65,16 @@ class SendGridContactsConnector(Connector):
         if state != "completed":
             return self.pending(job.job_id, state, [])
         deleted = int(results.get("deleted_count") or 0)
+        # After a lost DELETE response a second job finds the contacts gone (deleted_count 0):
+        # the journal's ids are what this request deleted.
+        found = len(step.get("contact_ids") or [])
         return self.outcome(
             OutcomeStatus.DONE,
             [
                 f"DELETE /v3/marketing/contacts: job {job.job_id}",
                 f"job {job.job_id}: completed, deleted_count {deleted}, polls {job.polls + 1}",
             ],
-            affected=deleted,
+            affected=max(deleted, found),
         )
 
     def _find(self, email: str) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from temporalio.exceptions import ApplicationError
+
 from activities.providers.connector import Connector, Step, Subject
 from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ProviderAction
@@ -56,7 +58,13 @@ class StripeConnector(Connector):
                 continue
             # Gone already: a retry after a lost response, or deleted by someone else.
             check = self.api.call("GET", f"/v1/customers/{customer}", missing_ok=True)
-            state = "deleted=true" if check.status_code == 200 else str(check.status_code)
+            if check.status_code == 200 and check.json().get("deleted") is not True:
+                raise ApplicationError(
+                    f"{self.entry.name}: {customer} refused DELETE with 404 but still exists",
+                    type="ProviderRejected",
+                    non_retryable=True,
+                )
+            state = "deleted=true" if check.status_code == 200 else "404"
             evidence.append(
                 f"{customer}: DELETE 404 resource_missing, GET {state}: already deleted"
             )

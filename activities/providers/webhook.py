@@ -27,7 +27,14 @@ from temporalio.exceptions import ApplicationError
 
 from activities.providers.connector import Connector, Step, Subject
 from logs import mask_contact_details
-from rights.models import OutcomeStatus, ProviderOutcome, Retention
+from rights.models import (
+    JobResult,
+    OutcomeStatus,
+    ProviderJob,
+    ProviderJobReport,
+    ProviderOutcome,
+    Retention,
+)
 from rights.plans import ProviderAction
 
 TIMESTAMP_HEADER = "X-Rights-Timestamp"
@@ -122,10 +129,30 @@ class WebhookConnector(Connector):
             update={"retained": retained, "corrected_fields": answer.corrected_fields}
         )
 
+    def from_report(
+        self, subject: Subject, action: ProviderAction, job: ProviderJob, report: ProviderJobReport
+    ) -> ProviderOutcome:
+        if report.result is JobResult.FAILED:
+            raise ApplicationError(
+                f"{self.entry.name}: job {job.job_id} reported failed",
+                type="ProviderRejected",
+                non_retryable=True,
+            )
+        return self.outcome(
+            OutcomeStatus(report.result.value),
+            [
+                f"POST: 202, job {job.job_id}",
+                f"job {job.job_id}: callback {report.result.value}",
+                *(mask_contact_details(line) for line in report.evidence),
+            ],
+            affected=report.records_affected,
+        )
+
     def _job_id(self, body: Any) -> str:
-        if isinstance(body, dict) and body.get("job_id"):
-            return str(body["job_id"])
-        raise self._bad_answer("202 without a job_id")
+        job_id = body.get("job_id") if isinstance(body, dict) else None
+        if isinstance(job_id, str) and 0 < len(job_id) <= 200:
+            return job_id
+        raise self._bad_answer("202 without a job_id of 1 to 200 characters")
 
     def _answer(self, body: Any) -> WebhookAnswer:
         try:

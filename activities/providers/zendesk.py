@@ -4,8 +4,8 @@ Follows https://developer.zendesk.com/api-reference/ticketing/users/users/ (sear
 `DELETE /api/v2/users/{id}`), https://developer.zendesk.com/api-reference/ticketing/users/deleted_users/
 (`DELETE /api/v2/deleted_users/{id}`: the permanent, GDPR deletion, allowed only after the soft
 delete, 700 users per 10 minutes) and https://developer.zendesk.com/api-reference/introduction/rate-limits/
-(429 with `Retry-After`). A soft delete alone is not an erasure: both steps run, each recorded in
-the journal, and a 404 on a step a lost attempt already did counts as done.
+(429 with `Retry-After`). A soft delete alone is not an erasure: both steps run for every user
+the journal says we found, and a 404 on a step a lost attempt already did counts as done.
 """
 
 from __future__ import annotations
