@@ -28,6 +28,7 @@ from tests.provider_sandboxes import (
     KINDS,
     PAYMENT_RETENTION,
     Provider,
+    export_of,
     running_provider,
 )
 
@@ -92,12 +93,6 @@ def journal(database: Engine) -> Journal:
     return Journal(database)
 
 
-@pytest.fixture(params=KINDS)
-def fx(request: pytest.FixtureRequest, journal: Journal, tmp_path: Path) -> Iterator[Fixture]:
-    with running_provider(request.param, people=[ANA]) as provider:
-        yield Fixture(provider, journal, tmp_path)
-
-
 def kind_fixture(kinds: list[str]) -> Callable[..., Iterator[Fixture]]:
     @pytest.fixture(params=kinds)
     def fixture(
@@ -109,6 +104,7 @@ def kind_fixture(kinds: list[str]) -> Callable[..., Iterator[Fixture]]:
     return fixture
 
 
+fx = kind_fixture(KINDS)
 async_fx = kind_fixture(sorted(ASYNC_JOBS))
 access_fx = kind_fixture(ACCESS_KINDS)
 
@@ -232,11 +228,8 @@ def test_access_exports_beside_the_report_not_into_history(access_fx: Fixture) -
     assert outcome.records_affected >= 1
     no_email_in(outcome)
     export = json.loads(
-        (
-            access_fx.reports_dir
-            / access_fx.subject.request_id
-            / "sources"
-            / f"{access_fx.provider.entry.name}.json"
+        export_of(
+            access_fx.reports_dir, access_fx.subject.request_id, access_fx.provider.entry.name
         ).read_text()
     )
     assert export["provider"] == access_fx.provider.entry.name
@@ -252,9 +245,7 @@ def test_stripe_access_lists_charges_and_card_metadata(journal: Journal, tmp_pat
     with running_provider("stripe", people=[ANA]) as provider:
         fixture = Fixture(provider, journal, tmp_path)
         fixture.drive(ProviderAction.ACCESS)
-    export = json.loads(
-        (tmp_path / fixture.subject.request_id / "sources" / "stripe.json").read_text()
-    )
+    export = json.loads(export_of(tmp_path, fixture.subject.request_id, "stripe").read_text())
     assert [c["amount"] for c in export["tables"]["charges"]] == [12000]
     [card] = export["tables"]["payment_methods"]
     assert card["brand"] == "visa" and card["last4"] == "4242" and card["expires"] == "12/2030"

@@ -188,39 +188,34 @@ class Fulfilment:
             if report.job_id != job.job_id:
                 raise JobNotFinished(f"callback named job {report.job_id}, not {job.job_id}")
             # Settled by the connector, like a poll: masked, registry rules applied, journalled.
-            return await self._provider_activity(
-                ActivityName.POLL_PROVIDER_JOB,
-                PollProviderJobInput(
-                    request=self._request,
-                    provider=provider.name,
-                    action=self._action,
-                    job=job,
-                    account_id=self._account_id,
-                    report=report,
-                ),
-                provider,
-            )
+            return await self._poll(provider, job, report)
         # The wait doubles up to a ceiling, so a month-long job costs a few hundred events.
         wait = provider.poll_every
         while True:
             if workflow.now() >= give_up:
                 raise JobNotFinished(f"job {job.job_id} still {job.state} at its timeout")
             await self._wait_for(lambda: False, until=min(workflow.now() + wait, give_up))
-            outcome = await self._provider_activity(
-                ActivityName.POLL_PROVIDER_JOB,
-                PollProviderJobInput(
-                    request=self._request,
-                    provider=provider.name,
-                    action=self._action,
-                    job=job,
-                    account_id=self._account_id,
-                ),
-                provider,
-            )
+            outcome = await self._poll(provider, job)
             if outcome.job is None:
                 return outcome
             job = outcome.job.model_copy(update={"polls": job.polls + 1})
             wait = min(wait * 2, max(provider.max_poll_every, provider.poll_every))
+
+    async def _poll(
+        self, provider: ProviderRef, job: ProviderJob, report: ProviderJobReport | None = None
+    ) -> ProviderOutcome:
+        return await self._provider_activity(
+            ActivityName.POLL_PROVIDER_JOB,
+            PollProviderJobInput(
+                request=self._request,
+                provider=provider.name,
+                action=self._action,
+                job=job,
+                account_id=self._account_id,
+                report=report,
+            ),
+            provider,
+        )
 
     async def _operator_task(
         self, provider: ProviderRef, reason: TaskReason, detail: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,16 +147,12 @@ class Connector(ABC):
         )
 
     def fulfil(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
-        if (final := step.get("outcome")) is not None:
-            return ProviderOutcome.model_validate(final)
-        return self._settle(self.start(subject, action, step), action, step)
+        return self._once(action, step, lambda: self.start(subject, action, step))
 
     def resume(
         self, subject: Subject, action: ProviderAction, job: ProviderJob, step: Step
     ) -> ProviderOutcome:
-        if (final := step.get("outcome")) is not None:
-            return ProviderOutcome.model_validate(final)
-        return self._settle(self.poll(subject, action, job, step), action, step)
+        return self._once(action, step, lambda: self.poll(subject, action, job, step))
 
     def conclude(
         self,
@@ -165,9 +162,15 @@ class Connector(ABC):
         report: ProviderJobReport,
         step: Step,
     ) -> ProviderOutcome:
+        return self._once(action, step, lambda: self.from_report(subject, action, job, report))
+
+    def _once(
+        self, action: ProviderAction, step: Step, act: Callable[[], ProviderOutcome]
+    ) -> ProviderOutcome:
+        """A final outcome already journalled is the answer; otherwise act and settle."""
         if (final := step.get("outcome")) is not None:
             return ProviderOutcome.model_validate(final)
-        return self._settle(self.from_report(subject, action, job, report), action, step)
+        return self._settle(act(), action, step)
 
     def _settle(
         self, outcome: ProviderOutcome, action: ProviderAction, step: Step
