@@ -2,13 +2,14 @@
 # make test  — lint, types, and the whole test suite (time-skipping Temporal, SQLite, and
 #              PostgreSQL too when TEST_DATABASE_URL is set)
 # make bench — benchmarks (not part of make test)
+# make fuzz  — the adversarial suite at full size: 10,000 generated requests at the public doors
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest bench lock clean
+.PHONY: run test lint typecheck pytest bench fuzz lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,10 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=2000 SCHEMATHESIS_EXAMPLES=200 $(BIN)/pytest -q -s \
+		tests/test_fuzz_doors.py tests/test_schemathesis.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 from temporalio.workflow import UpdateMethodMultiParam
 
+from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN
 from rights.codec import EncryptionCodec, encrypted_converter, format_keys, parse_keys
 from rights.deadlines import RightNotGranted, RightType, due_dates
 from rights.models import (
@@ -35,7 +36,7 @@ from rights.models import (
     RightsRequestInput,
     VerificationAnswer,
 )
-from rights.settings import Settings
+from rights.settings import AppEnv, Settings
 from workflows.rights_request import RightsRequestWorkflow
 
 
@@ -47,8 +48,22 @@ class DuplicateRequest(RequestRefused):
     """A run with this request id exists already."""
 
 
+class WrongToken(RequestRefused):
+    """The answer's link token is not one of this request's: nothing was counted."""
+
+
+class LinkExpired(RequestRefused):
+    """The answer's link token was right but has expired: nothing was counted."""
+
+
 class UnknownRequest(LookupError):
     pass
+
+
+_REFUSALS: dict[str, type[RequestRefused]] = {
+    REFUSED_WRONG_TOKEN: WrongToken,
+    REFUSED_EXPIRED: LinkExpired,
+}
 
 
 def workflow_id(request_id: str) -> str:
@@ -84,7 +99,28 @@ def load_payload_codec(settings: Settings) -> EncryptionCodec:
             path.chmod(0o600)
             logging.getLogger(__name__).warning("payload_key_generated", extra={"path": str(path)})
         spec = path.read_text().strip()
-    return EncryptionCodec(*parse_keys(spec))
+    return EncryptionCodec(
+        *parse_keys(spec), refuse_plaintext=settings.app_env is AppEnv.PRODUCTION
+    )
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """mTLS to a self-hosted cluster (client certificate and key, with the cluster's CA), or
+    plain TLS, as Temporal Cloud's API keys need; False for the local dev server."""
+    files = (
+        settings.temporal_tls_ca_cert,
+        settings.temporal_tls_client_cert,
+        settings.temporal_tls_client_key,
+    )
+    if not any(files) and settings.temporal_tls_server_name is None:
+        return settings.temporal_tls or settings.temporal_api_key is not None
+    ca, cert, key = (path.read_bytes() if path else None for path in files)
+    return TLSConfig(
+        server_root_ca_cert=ca,
+        client_cert=cert,
+        client_private_key=key,
+        domain=settings.temporal_tls_server_name,
+    )
 
 
 async def connect(settings: Settings, codec: EncryptionCodec | None = None) -> Client:
@@ -92,6 +128,10 @@ async def connect(settings: Settings, codec: EncryptionCodec | None = None) -> C
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=encrypted_converter(codec or load_payload_codec(settings)),
+        tls=tls_config(settings),
+        api_key=(
+            settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+        ),
     )
 
 
@@ -103,6 +143,10 @@ def admit_request(
     received_at: datetime | None = None,
 ) -> RightsRequest:
     """Stamp and check a new request; refuse a right the jurisdiction does not grant."""
+    problems = new.intake_problems()
+    if problems:
+        field, problem = problems[0]
+        raise RequestRefused(f"{field}: {problem}")
     request = RightsRequest(
         **new.model_dump(),
         request_id=request_id or new_request_id(),
@@ -180,8 +224,9 @@ async def _update(
         return await _handle(client, request_id).execute_update(update, argument)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise RequestRefused(message) from None
+        if isinstance(cause, ApplicationError):
+            raise _REFUSALS.get(cause.type or "", RequestRefused)(cause.message) from None
+        raise RequestRefused(str(cause)) from None
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownRequest(f"no open request with id {request_id}") from None

@@ -34,6 +34,7 @@ from activities.reports import ReportActivities
 from logs import configure_logging
 from rights.settings import AppEnv, MailBackend, Settings, load_settings
 from rights_client import connect
+from workflows.report_expiry import ReportExpiryWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
 PASSED_THROUGH = (
@@ -85,13 +86,22 @@ def build_activities(
         raise RegistryError(
             f"PROVIDER_REGISTRY: sandbox providers in production: {', '.join(sandboxes)}"
         )
+    plain = [
+        e.name for e in registry.providers if e.api and not e.api.base_url.startswith("https://")
+    ]
+    if settings.app_env is AppEnv.PRODUCTION and plain:
+        raise RegistryError(
+            f"PROVIDER_REGISTRY: base_url must be https:// in production: {', '.join(plain)}"
+        )
     for name in sandboxes:
         logging.getLogger("worker").warning("provider_is_sandbox", extra={"provider": name})
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     records_engine = create_engine(settings.records_url)
     service_engine = create_engine(settings.service_url)
     create_records_schema(records_engine)
-    links = LinkTokens(load_link_secret(settings), settings.public_base_url)
+    link_secret = load_link_secret(settings)
+    links = LinkTokens(link_secret, settings.public_base_url)
+    reports = ReportActivities(settings.reports_dir, registry, link_secret)
     notices = NoticeActivities(
         settings, build_mailer(settings), NoticeLedger(records_engine), links, NoticeTemplates()
     )
@@ -112,6 +122,7 @@ def build_activities(
         api_connectors,
         Journal(records_engine),
         AccountDirectory(service_engine, registry.identity),
+        reports,
     )
     main = [
         # Also here for runs planned before providers had queues of their own (task_queue None).
@@ -119,7 +130,9 @@ def build_activities(
         notices.send_notice,
         IdentityActivities(service_engine, registry.identity).match_identity,
         providers.plan_providers,
-        ReportActivities(settings.reports_dir).publish_report,
+        reports.publish_report,
+        reports.schedule_report_expiry,
+        reports.delete_report,
         RecordActivities(records_engine).write_record,
     ]
     return Activities(main=main, providers=providers, registry=registry)
@@ -139,7 +152,7 @@ def build_workers(
         Worker(
             client,
             task_queue=task_queue,
-            workflows=[RightsRequestWorkflow],
+            workflows=[RightsRequestWorkflow, ReportExpiryWorkflow],
             activities=activities.main,
             # Sync activities run on these threads; the worker takes no more activity tasks
             # than it can run at once, so none waits in a queue while its timeout runs.

@@ -2,31 +2,26 @@
 
 The link in the verification email proves control of the address; the data points the
 requester types in must match the account's, as many as the standard needs, and none may
-contradict it. Reasons returned to the workflow name what is missing, never the values.
+contradict it. A data point that is blank on file, or says nothing once parsed, is missing: it
+neither matches nor contradicts. Reasons returned to the workflow name what is missing, never
+the values.
 """
 
 from __future__ import annotations
-
-import re
 
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
+from activities.data_points import canonical, country_of
+from activities.databases import sanitised_database_errors
 from activities.providers.registry import IdentitySource
 from logs import request_context
 from rights.activity_inputs import ActivityName, IdentityMatch, MatchIdentityInput
-from rights.models import DataPoint
-from rights.plans import NEEDS_DECLARATION, REQUIRED_DATA_POINTS
+from rights.plans import REQUIRED_DATA_POINTS, VerificationStandard, needs_declaration
 
 log = structlog.get_logger()
-
-
-def normalize(point: DataPoint, value: str) -> str:
-    if point is DataPoint.PHONE:
-        return re.sub(r"\D", "", value)[-10:]
-    return re.sub(r"\s", "", value).upper()
 
 
 class IdentityActivities:
@@ -37,9 +32,14 @@ class IdentityActivities:
 
     @activity.defn(name=ActivityName.MATCH_IDENTITY)
     def match_identity(self, input: MatchIdentityInput) -> IdentityMatch:
-        with request_context(input.request, "identity_verification"):
+        with request_context(input.request, "identity_verification"), sanitised_database_errors():
             match = self._match(input)
-            log.info("identity_matched", matched=match.matched, points=match.points_matched)
+            log.info(
+                "identity_matched",
+                matched=match.matched,
+                points=match.points_matched,
+                standard=match.standard_met.value if match.standard_met else None,
+            )
             return match
 
     def _match(self, input: MatchIdentityInput) -> IdentityMatch:
@@ -57,32 +57,67 @@ class IdentityActivities:
                 points_matched=0,
                 reason="we hold no account under the email address of this request",
             )
+        request = input.request
+        country = country_of(request.requester.residence, request.jurisdiction.value)
         on_file = dict(zip(self._source.data_points, account, strict=True))
         matched = 0
         for point, given in input.data_points.items():
-            known = on_file.get(point)
-            if known is None:
+            stored = "" if on_file.get(point) is None else str(on_file[point])
+            known = canonical(point, stored, country=country, on_file=stored)
+            answer = canonical(point, given, country=country, on_file=stored)
+            if known is None or answer is None:
                 continue
-            if normalize(point, str(known)) != normalize(point, given):
+            if known != answer:
                 return IdentityMatch(
                     matched=False,
                     points_matched=matched,
                     reason=f"the {point.value.replace('_', ' ')} given does not match our records",
                 )
             matched += 1
-        required = REQUIRED_DATA_POINTS[input.standard]
-        if matched < required:
+        return self._judge(input, matched)
+
+    @staticmethod
+    def _judge(input: MatchIdentityInput, matched: int) -> IdentityMatch:
+        """The highest standard the answer meets, up to the one the request asks for."""
+        jurisdiction = input.request.jurisdiction
+        high = VerificationStandard.REASONABLY_HIGH
+        if (
+            input.standard is high
+            and matched >= REQUIRED_DATA_POINTS[high]
+            and (input.declaration_signed or not needs_declaration(high, jurisdiction))
+        ):
+            return IdentityMatch(
+                matched=True,
+                points_matched=matched,
+                reason=f"verified with {matched + 1} data points",
+                standard_met=high,
+            )
+        reasonable = VerificationStandard.REASONABLE
+        if matched < REQUIRED_DATA_POINTS[reasonable]:
+            required = REQUIRED_DATA_POINTS[input.standard]
             return IdentityMatch(
                 matched=False,
                 points_matched=matched,
                 reason=f"we need {required} matching details besides your email; got {matched}",
             )
-        if NEEDS_DECLARATION[input.standard] and not input.declaration_signed:
+        if input.standard is reasonable:
             return IdentityMatch(
-                matched=False,
+                matched=True,
                 points_matched=matched,
-                reason="this request needs a signed declaration under penalty of perjury",
+                reason=f"verified with {matched + 1} data points",
+                standard_met=reasonable,
             )
+        missing = (
+            "two matching details and the signed declaration"
+            if needs_declaration(high, jurisdiction)
+            else "two matching details"
+        )
         return IdentityMatch(
-            matched=True, points_matched=matched, reason=f"verified with {matched + 1} data points"
+            matched=True,
+            points_matched=matched,
+            reason=(
+                f"verified with {matched + 1} data points, enough for the categories of your "
+                f"information; the specific pieces need {missing}"
+            ),
+            standard_met=reasonable,
         )

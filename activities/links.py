@@ -31,7 +31,8 @@ class LinkTokens:
 
     def matches(self, request_id: str, purpose: LinkPurpose, nonce: str, token: str) -> bool:
         """Constant-time check of a presented token (used for report downloads)."""
-        return hmac.compare_digest(self._derive(request_id, purpose, nonce), token)
+        expected = self._derive(request_id, purpose, nonce).encode()
+        return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))
 
     def _derive(self, request_id: str, purpose: LinkPurpose, nonce: str) -> str:
         message = f"{request_id}:{purpose.value}:{nonce}".encode()

@@ -11,13 +11,12 @@ import asyncio
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
 
-import jinja2
 import structlog
 from temporalio import activity
 
+from activities.databases import sanitised_database_errors
 from activities.links import LinkTokens
 from activities.mail import Mailer, new_message_id
 from activities.records import NoticeLedger
@@ -25,9 +24,9 @@ from logs import request_context
 from rights.activity_inputs import ActivityName, NoticeDelivery, SendNoticeInput
 from rights.challenges import hash_token
 from rights.models import Recipient
+from rights.plans import ACCESS_ANSWER_WORDS
 from rights.settings import Settings
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+from templates import template_environment
 
 log = structlog.get_logger()
 
@@ -36,16 +35,12 @@ class NoticeTemplates:
     """Each kind's template defines three blocks: `subject`, `text` and `html`.
 
     Blocks are rendered one by one, so the shared macros of `_layout.j2` come in the context.
+    The environment escapes the HTML block and keeps every printed value on one line without
+    control characters, so nothing a requester typed can forge a line of the text block.
     """
 
-    def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
-        self._environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(directory),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+    def __init__(self) -> None:
+        self._environment = template_environment(trim_blocks=True, lstrip_blocks=True)
 
     def render(self, kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
         template = self._environment.get_template(f"notices/{kind}.j2")
@@ -75,7 +70,10 @@ class NoticeActivities:
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, input: SendNoticeInput) -> NoticeDelivery:
-        with request_context(input.request, f"notice:{input.kind.value}"):
+        with (
+            request_context(input.request, f"notice:{input.kind.value}"),
+            sanitised_database_errors(),
+        ):
             return await self._send(input)
 
     async def _send(self, input: SendNoticeInput) -> NoticeDelivery:
@@ -88,7 +86,7 @@ class NoticeActivities:
             return NoticeDelivery(
                 key=input.key, sent_at=already, token_hash=token_hash, already_sent=True
             )
-        message = self._compose(input, token)
+        message = self.compose(input, token)
         message_id = await self._mailer.send(message, key=f"{request.request_id}-{input.key}")
         sent_at = datetime.now(UTC)
         await asyncio.to_thread(
@@ -102,7 +100,8 @@ class NoticeActivities:
         log.info("notice_sent", key=input.key, recipient=input.recipient.value)
         return NoticeDelivery(key=input.key, sent_at=sent_at, token_hash=token_hash)
 
-    def _compose(self, input: SendNoticeInput, token: str | None) -> EmailMessage:
+    def compose(self, input: SendNoticeInput, token: str | None) -> EmailMessage:
+        """The message for `input`, as it would be sent (the token is the link's own)."""
         request = input.request
         recipient = {
             Recipient.REQUESTER: request.requester,
@@ -117,6 +116,9 @@ class NoticeActivities:
             "code": token,
             "recipient_name": recipient.full_name if recipient else "privacy team",
             "public_base_url": self._settings.public_base_url,
+            "access_words": ACCESS_ANSWER_WORDS.get(input.facts.access_answer)
+            if input.facts.access_answer
+            else None,
         }
         subject, text, html = self._templates.render(input.kind.value, context)
         message = EmailMessage()

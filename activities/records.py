@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
+from activities.databases import sanitised_database_errors
 from rights.activity_inputs import ActivityName, WriteRecordInput
 
 RETENTION_MONTHS = 24
@@ -120,7 +121,7 @@ class RecordActivities:
             ],
             "retain_until": add_months(closed, RETENTION_MONTHS).date(),
         }
-        with self._engine.begin() as connection:
+        with sanitised_database_errors(), self._engine.begin() as connection:
             updated = connection.execute(
                 compliance_records.update()
                 .where(compliance_records.c.request_id == state.request_id)

@@ -29,13 +29,15 @@ from temporalio.client import Client
 import rights_client
 from activities.databases import create_engine
 from activities.links import LinkTokens, load_link_secret
-from activities.notices import TEMPLATES_DIR
 from activities.providers.registry import Registry, load_registry
 from api import callbacks, intake, pages
 from api.context import ApiContext, context
 from api.idempotency import IdempotencyKeys
 from api.security import add_page_headers
+from api.throttle import Throttle
+from logs import configure_logging
 from rights.settings import Settings, load_settings
+from templates import template_environment
 
 access_log = structlog.get_logger("api.access")
 
@@ -108,6 +110,12 @@ async def http_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+def page_templates() -> Jinja2Templates:
+    """The requester pages' templates: autoescaped whatever their file name (Starlette's own
+    default escapes `.html` but not `.html.j2`), every value kept on one line."""
+    return Jinja2Templates(env=template_environment())
+
+
 def callback_secrets(registry: Registry, environ: Mapping[str, str]) -> dict[str, str | None]:
     """The signing secret of each webhook provider that reports by callback (None: unset).
 
@@ -142,8 +150,9 @@ def create_app(
             settings=settings,
             client=client or await rights_client.connect(settings),
             idempotency=IdempotencyKeys(records, secret),
+            throttle=Throttle(records, secret),
             links=LinkTokens(secret, settings.public_base_url),
-            pages=Jinja2Templates(directory=TEMPLATES_DIR),
+            pages=page_templates(),
             callback_secrets=callback_secrets(
                 registry or load_registry(settings.provider_registry), environ
             ),
@@ -217,4 +226,5 @@ async def serve(settings: Settings, client: Client | None = None) -> None:
 
 
 if __name__ == "__main__":
+    configure_logging()
     asyncio.run(serve(load_settings()))

@@ -20,6 +20,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.security import key_matches
+from logs import configure_logging
 from rights.codec import EncryptionCodec, PayloadKeyError
 from rights.settings import Settings, load_settings
 from rights_client import load_payload_codec
@@ -89,5 +90,6 @@ async def serve_codec(settings: Settings, codec: EncryptionCodec) -> None:
 
 
 if __name__ == "__main__":
+    configure_logging()
     settings = load_settings()
     asyncio.run(serve_codec(settings, load_payload_codec(settings)))

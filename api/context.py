@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from activities.links import LinkTokens
 from api.idempotency import IdempotencyKeys
+from api.throttle import Throttle
 from rights.settings import Settings
 
 
@@ -18,6 +19,7 @@ class ApiContext:
     settings: Settings
     client: Client
     idempotency: IdempotencyKeys
+    throttle: Throttle
     links: LinkTokens
     pages: Jinja2Templates
     # Webhook providers in callback mode: their signing secrets, by provider name.

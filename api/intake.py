@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
@@ -12,7 +13,7 @@ from pydantic import BaseModel, model_validator
 import rights_client
 from api.context import ApiContext, context
 from api.idempotency import IdempotencyConflict
-from api.security import bearer, key_matches
+from api.security import bearer, matching_key
 from rights.deadlines import Jurisdiction
 from rights.models import (
     Agent,
@@ -92,13 +93,18 @@ def error_response(status: int, field: str, problem: str) -> JSONResponse:
 def authorized(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ctx: Annotated[ApiContext, Depends(context)],
-) -> None:
-    if credentials is None or not key_matches(credentials.credentials, ctx.settings.intake_keys()):
+) -> bytes:
+    """The intake key the caller presented, once it is one of ours."""
+    key = None
+    if credentials is not None:
+        key = matching_key(credentials.credentials, ctx.settings.intake_keys())
+    if key is None:
         raise HTTPException(
             status_code=401,
             detail="a valid intake API key is required (Authorization: Bearer <key>)",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return key
 
 
 ERRORS = {
@@ -113,13 +119,13 @@ ERRORS = {
     "/requests",
     status_code=202,
     response_model=Accepted,
-    dependencies=[Depends(authorized)],
     responses=ERRORS,  # type: ignore[arg-type]
 )
 async def submit(
     body: IntakeRequest,
     request: Request,
     ctx: Annotated[ApiContext, Depends(context)],
+    intake_key: Annotated[bytes, Depends(authorized)],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Accepted | JSONResponse:
     """Start a privacy rights request; a retry with the same Idempotency-Key gets the same run."""
@@ -130,8 +136,12 @@ async def submit(
         return error_response(422, field, problem)
     if idempotency_key is not None:
         try:
-            first_id = ctx.idempotency.claim(
-                idempotency_key, body.model_dump_json().encode(), admitted.request_id
+            first_id = await asyncio.to_thread(
+                ctx.idempotency.claim,
+                intake_key,
+                idempotency_key,
+                body.model_dump_json().encode(),
+                admitted.request_id,
             )
         except IdempotencyConflict:
             return error_response(

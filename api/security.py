@@ -24,12 +24,19 @@ PAGE_HEADERS = {
 }
 
 
-def key_matches(presented: str, keys: list[bytes]) -> bool:
-    """Compare against every key, always, so timing says nothing about which one is close."""
-    matched = False
+def matching_key(presented: str, keys: list[bytes]) -> bytes | None:
+    """The key `presented` is, compared as bytes (any text, non-ASCII too, is just unequal)
+    against every key, always, so timing says nothing about which one is close."""
+    given = presented.encode("utf-8", "surrogateescape")
+    found = None
     for key in keys:
-        matched |= hmac.compare_digest(presented.encode(), key)
-    return matched
+        if hmac.compare_digest(given, key):
+            found = key
+    return found
+
+
+def key_matches(presented: str, keys: list[bytes]) -> bool:
+    return matching_key(presented, keys) is not None
 
 
 async def add_page_headers(

@@ -23,7 +23,7 @@ from rights.models import (
     Retention,
     RightsRequest,
 )
-from rights.plans import ProviderAction, ReportFormat, VerificationStandard
+from rights.plans import AccessAnswer, ProviderAction, ReportFormat, VerificationStandard
 
 
 class ActivityName(StrEnum):
@@ -33,6 +33,8 @@ class ActivityName(StrEnum):
     FULFIL_AT_PROVIDER = "fulfil_at_provider"
     POLL_PROVIDER_JOB = "poll_provider_job"
     PUBLISH_REPORT = "publish_report"
+    SCHEDULE_REPORT_EXPIRY = "schedule_report_expiry"
+    DELETE_REPORT = "delete_report"
     WRITE_RECORD = "write_record"
 
 
@@ -71,6 +73,7 @@ class NoticeFacts(Model):
     tasks: list[ProviderTask] = []
     further_rights: list[str] = []
     status: str | None = None
+    access_answer: AccessAnswer | None = None
 
 
 class SendNoticeInput(Model):
@@ -100,6 +103,9 @@ class IdentityMatch(Model):
     matched: bool
     points_matched: int
     reason: str
+    # The standard the answer met: below the one asked for, the request is answered in part
+    # (a request for specific pieces verified only to the reasonable degree gets categories).
+    standard_met: VerificationStandard | None = None
 
 
 class PlanProvidersInput(Model):
@@ -138,6 +144,8 @@ class FulfilAtProviderInput(Model):
     provider: str
     action: ProviderAction
     account_id: str | None = None
+    # Access: export the records themselves, or count them for a categories answer.
+    specific_pieces: bool = False
 
 
 class PollProviderJobInput(Model):
@@ -149,6 +157,7 @@ class PollProviderJobInput(Model):
     job: ProviderJob
     account_id: str | None = None
     report: ProviderJobReport | None = None
+    specific_pieces: bool = False
 
 
 class PublishReportInput(Model):
@@ -156,6 +165,19 @@ class PublishReportInput(Model):
     formats: list[ReportFormat]
     link: LinkSpec
     outcomes: list[ProviderOutcome]
+    answer: AccessAnswer = AccessAnswer.CATEGORIES_ASKED
+
+
+class ExpireReportInput(Model):
+    request_id: str
+    expires_at: datetime
+
+
+REPORT_EXPIRY_WORKFLOW = "ReportExpiryWorkflow"
+
+
+def report_expiry_id(request_id: str) -> str:
+    return f"report-expiry-{request_id}"
 
 
 class ReportPublished(Model):

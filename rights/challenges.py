@@ -1,9 +1,11 @@
 """Single-use link tokens as the workflow sees them: only hashes, an expiry and an attempt count.
 
 The raw token is derived by the notice activity and travels only in the email and back in the
-requester's answer; the workflow keeps its SHA-256 and compares in constant time. Attempts are
-counted in accepted Updates, which are part of the history, so a worker restart does not reset
-them.
+requester's answer; the workflow keeps its SHA-256 and compares in constant time. Only an answer
+that carries a live token of this challenge is an attempt: a wrong, unknown or expired token is
+refused before it counts, so nobody who merely knows a request id can use up its requester's
+attempts. Attempts are counted in accepted Updates, which are part of the history, so a worker
+restart does not reset them.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from pydantic import BaseModel
 
 from rights.models import VerificationOutcome
 
+# The failure types of an answer refused before it counts; the doors show each its own page.
+REFUSED_WRONG_TOKEN = "WrongToken"
+REFUSED_EXPIRED = "LinkExpired"
+
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 class Challenge(BaseModel):
@@ -38,15 +44,28 @@ class Challenge(BaseModel):
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
 
+    def knows(self, token: str) -> bool:
+        presented = hash_token(token).encode()
+        return any(hmac.compare_digest(presented, known.encode()) for known in self.token_hashes)
+
+    def refusal(self, token: str, now: datetime) -> VerificationOutcome | None:
+        """Why this answer is no attempt at all (used, exhausted, expired, wrong token), if so."""
+        if self.answered or self.attempts_left == 0:
+            return VerificationOutcome.ATTEMPTS_EXHAUSTED
+        if self.expired(now):
+            return VerificationOutcome.EXPIRED
+        if not self.knows(token):
+            return VerificationOutcome.WRONG_TOKEN
+        return None
+
     def check(self, token: str, now: datetime) -> VerificationOutcome:
-        """Count one attempt and say whether the token is a live one of this challenge."""
+        """Before 0.2.0: every answer counted, a wrong token included (kept for old runs)."""
         if self.answered or self.attempts_left == 0:
             return VerificationOutcome.ATTEMPTS_EXHAUSTED
         self.attempts += 1
         if self.expired(now):
             return VerificationOutcome.EXPIRED
-        presented = hash_token(token)
-        if any(hmac.compare_digest(presented, known) for known in self.token_hashes):
+        if self.knows(token):
             return VerificationOutcome.VERIFIED
         if self.attempts_left == 0:
             return VerificationOutcome.ATTEMPTS_EXHAUSTED

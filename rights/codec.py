@@ -28,6 +28,9 @@ from temporalio.converter import (
 )
 
 ENCODING = b"binary/encrypted"
+# What a refused plaintext payload becomes: an encoding no converter reads, so an Update or a
+# start sent by a client without the keys fails to decode and is rejected, never acted on.
+REFUSED_PLAINTEXT = b"binary/refused-plaintext"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
 
@@ -37,7 +40,16 @@ class PayloadKeyError(ValueError):
 
 
 class EncryptionCodec(PayloadCodec):
-    def __init__(self, keys: dict[str, bytes], current: str) -> None:
+    """Seals every payload; with `refuse_plaintext` (production), unsealed ones are refused.
+
+    Refusing plaintext is what makes the keys, not mere access to Temporal, the power to steer a
+    request: an operator Update written by a client without them reaches the workflow as an
+    undecodable payload, and the SDK rejects the Update before any handler runs.
+    """
+
+    def __init__(
+        self, keys: dict[str, bytes], current: str, *, refuse_plaintext: bool = False
+    ) -> None:
         if current not in keys:
             raise PayloadKeyError(f"PAYLOAD_KEYS: current key id {current!r} is not configured")
         for key_id, key in keys.items():
@@ -45,6 +57,7 @@ class EncryptionCodec(PayloadCodec):
                 raise PayloadKeyError(f"PAYLOAD_KEYS: key {key_id!r} must be 32 bytes (AES-256)")
         self._ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
         self._current = current
+        self._refuse_plaintext = refuse_plaintext
 
     @property
     def current_key_id(self) -> str:
@@ -66,6 +79,8 @@ class EncryptionCodec(PayloadCodec):
 
     def _decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
+            if self._refuse_plaintext:
+                return Payload(metadata={"encoding": REFUSED_PLAINTEXT})
             return payload
         key_id = payload.metadata[KEY_ID].decode()
         cipher = self._ciphers.get(key_id)

@@ -8,6 +8,7 @@ statuses only.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -15,8 +16,10 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from rights.deadlines import DueDates, Jurisdiction
+from rights.text import name_problem
 
 REQUEST_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{7,63}$"
+_WEB_ADDRESS = re.compile(r"^https?://[^\s<>\"'\\]+$")
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
@@ -93,6 +96,24 @@ class NewRequest(Model):
         if self.type is not RequestType.CORRECTION and self.corrections:
             raise ValueError("corrections: only a correction request may carry corrections")
         return self
+
+    def intake_problems(self) -> list[tuple[str, str]]:
+        """What intake refuses beyond the field types, as (field, problem) pairs.
+
+        Checked when a request is admitted, not in the model's own validation: runs already
+        in Temporal's history must always deserialize, whatever a later rule would refuse.
+        A name reaches the first line of every notice (no line breaks, no links), and an
+        agent's proof of permission is shown to the privacy team as a web address only.
+        """
+        problems = []
+        people = [("requester", self.requester), *([("agent", self.agent)] if self.agent else [])]
+        for role, person in people:
+            if (problem := name_problem(person.full_name)) is not None:
+                problems.append((f"{role}.full_name", problem))
+        url = self.agent.authorization_url if self.agent else None
+        if url is not None and not _WEB_ADDRESS.match(url):
+            problems.append(("agent.authorization_url", "must be an http:// or https:// address"))
+        return problems
 
 
 class RightsRequest(NewRequest):
@@ -275,22 +296,28 @@ class RequestState(BaseModel):
     closed_at: datetime | None = None
 
 
+# What a link token can look like: URL-safe base64, ASCII only (links carry 43 characters).
+LinkToken = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{16,256}$")]
+
+
 class VerificationAnswer(Model):
     """What a requester sends back through the verification link (through the API or CLI)."""
 
-    token: Annotated[str, Field(min_length=16, max_length=256)]
+    token: LinkToken
     data_points: dict[DataPoint, Annotated[str, Field(min_length=1, max_length=100)]] = {}
     declaration_signed: bool = False
 
 
 class ReconfirmationAnswer(Model):
-    token: Annotated[str, Field(min_length=16, max_length=256)]
+    token: LinkToken
 
 
 class AnswerResult(Model):
     outcome: VerificationOutcome
     attempts_left: int
     message: str
+    # The verification standard the answer met (`rights.plans.VerificationStandard`).
+    standard_met: str | None = None
 
 
 class OperatorNote(Model):

@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rights.deadlines import EEA_STATES
 
+# The shortest secret production accepts: 256 bits, what HMAC-SHA256 keys are made of.
+SECRET_BYTES = 32
+
 
 class MailBackend(StrEnum):
     OUTBOX = "outbox"
@@ -36,6 +39,13 @@ class Settings(BaseSettings):
     app_env: AppEnv = AppEnv.DEVELOPMENT
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
+    # Reaching Temporal is operator power: lock it with mTLS, or an API key (Temporal Cloud).
+    temporal_tls: bool = False
+    temporal_tls_ca_cert: Path | None = None
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
     task_queue: str = "rights-requests"
     workflow_cache_size: int = Field(default=250, ge=0, le=100_000)
     activity_concurrency: int = Field(default=16, ge=1, le=1000)
@@ -68,6 +78,8 @@ class Settings(BaseSettings):
     codec_port: int = Field(default=8081, ge=1, le=65535)
     codec_operator_token: SecretStr | None = None
     temporal_ui_origin: str = "http://localhost:8233"
+    wrong_token_limit_per_request: int = Field(default=10, ge=1, le=1000)
+    wrong_token_limit_per_address: int = Field(default=30, ge=1, le=10_000)
 
     def intake_keys(self) -> list[bytes]:
         """The bearer keys intake systems may use, comma-separated in INTAKE_API_KEYS."""
@@ -103,11 +115,37 @@ class Settings(BaseSettings):
             raise ValueError("INTAKE_API_KEYS is required when APP_ENV=production")
         if self.app_env is AppEnv.PRODUCTION and self.codec_operator_token is None:
             raise ValueError("CODEC_OPERATOR_TOKEN is required when APP_ENV=production")
+        if self.app_env is AppEnv.PRODUCTION:
+            self._production_is_locked()
+        client_files = (self.temporal_tls_client_cert, self.temporal_tls_client_key)
+        if (client_files[0] is None) != (client_files[1] is None):
+            raise ValueError(
+                "TEMPORAL_TLS_CLIENT_CERT and TEMPORAL_TLS_CLIENT_KEY go together (mTLS)"
+            )
         if self.verification_reminder_days >= self.verification_ttl_days:
             raise ValueError(
                 "VERIFICATION_REMINDER_DAYS must be smaller than VERIFICATION_TTL_DAYS"
             )
         return self
+
+    def _production_is_locked(self) -> None:
+        """Secrets long enough not to be guessed, and links only over HTTPS."""
+        secrets: list[tuple[str, bytes]] = [("INTAKE_API_KEYS", key) for key in self.intake_keys()]
+        for variable, secret in (
+            ("LINK_TOKEN_SECRET", self.link_token_secret),
+            ("CODEC_OPERATOR_TOKEN", self.codec_operator_token),
+        ):
+            if secret is not None:
+                secrets.append((variable, secret.get_secret_value().encode()))
+        for variable, value in secrets:
+            if len(value) < SECRET_BYTES:
+                raise ValueError(
+                    f"{variable}: each secret must be at least {SECRET_BYTES} bytes in "
+                    "production (e.g. `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))'`)"
+                )
+        if not self.public_base_url.startswith("https://"):
+            raise ValueError("PUBLIC_BASE_URL must start with https:// in production")
 
     @property
     def outbox_dir(self) -> Path:

@@ -13,15 +13,18 @@ from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 import rights_client
 from activities.providers.registry import Registry, load_registry
+from rights.activity_inputs import report_expiry_id
 from rights.codec import EncryptionCodec, format_keys, parse_keys
 from rights.deadlines import Jurisdiction
 from rights.models import (
@@ -54,6 +57,16 @@ MARIA = SAMPLE_PEOPLE[0]
 TEST_PAYLOAD_KEYS = format_keys([("test-1", bytes(range(32)))])
 TEST_CODEC = EncryptionCodec(*parse_keys(TEST_PAYLOAD_KEYS))
 INTAKE_KEY = "test-intake-key-0123456789"
+# Settings production accepts: secrets of 32 bytes or more, links over HTTPS.
+PRODUCTION: dict[str, Any] = {
+    "_env_file": None,
+    "app_env": "production",
+    "link_token_secret": "link-secret-" + "s" * 32,
+    "payload_keys": TEST_PAYLOAD_KEYS,
+    "intake_api_keys": "intake-key-" + "i" * 32,
+    "codec_operator_token": "operator-token-" + "o" * 32,
+    "public_base_url": "https://privacy.health.example",
+}
 
 
 def default_registry(*, manual: bool = True) -> Registry:
@@ -66,9 +79,11 @@ def default_registry(*, manual: bool = True) -> Registry:
 
 
 class Harness:
-    def __init__(self, env: WorkflowEnvironment, settings: Settings) -> None:
+    def __init__(
+        self, env: WorkflowEnvironment, settings: Settings, client: Client | None = None
+    ) -> None:
         self.env = env
-        self.client = env.client
+        self.client = client or env.client
         self.settings = settings
         self.service_engine = sa.create_engine(settings.service_url)
         self.records_engine = sa.create_engine(settings.records_url)
@@ -84,6 +99,7 @@ class Harness:
         *,
         registry: Registry | None = None,
         environ: dict[str, str] | None = None,
+        client: Client | None = None,
         **overrides: Any,
     ) -> AsyncIterator[Harness]:
         settings = load_settings(
@@ -97,14 +113,14 @@ class Harness:
                 **overrides,
             }
         )
-        harness = cls(env, settings)
+        harness = cls(env, settings, client)
         create_service_schema(harness.service_engine)
         with harness.service_engine.connect() as db:
             if db.execute(sa.select(accounts.c.id)).first() is None:
                 add_person(harness.service_engine, *MARIA)
         activities = build_activities(settings, registry or default_registry(), environ or {})
         async with contextlib.AsyncExitStack() as workers:
-            for worker in build_workers(env.client, settings, activities):
+            for worker in build_workers(harness.client, settings, activities):
                 await workers.enter_async_context(worker)
             try:
                 yield harness
@@ -208,6 +224,12 @@ class Harness:
         completed Updates is terminated, which stalls every later test's time skipping.
         """
         for request_id in self._submitted:
+            # A report's expiry timer waits for days on this test's task queue, whose worker
+            # is about to stop: left running, its timer would hold the shared clock.
+            expiry = self.client.get_workflow_handle(report_expiry_id(request_id))
+            with contextlib.suppress(RPCError):
+                if (await expiry.describe()).status is WorkflowExecutionStatus.RUNNING:
+                    await expiry.terminate("the test that started it is over")
             description = await self.handle(request_id).describe()
             if description.status is not WorkflowExecutionStatus.RUNNING:
                 continue
@@ -217,17 +239,29 @@ class Harness:
                 )
             await self.result(request_id)
 
-    def save_history_if_recording(self, request_id: str, name: str) -> None:
-        """RECORD_HISTORIES=1 refreshes tests/histories/ from this run (see test_replay)."""
-        self._to_record.append((request_id, name))
+    def save_history_if_recording(
+        self, workflow_id: str, name: str, *, workflow: str = "request"
+    ) -> None:
+        """RECORD_HISTORIES=1 saves this run beside the histories of earlier releases.
+
+        `workflow_id` is a request id, or with `workflow="expiry"` the id of another workflow.
+        """
+        if workflow == "request":
+            workflow_id = rights_client.workflow_id(workflow_id)
+        self._to_record.append((workflow_id, name))
 
     async def write_recorded_histories(self) -> None:
+        """Into the current release's folder, and only where no history is saved yet."""
         if not os.environ.get("RECORD_HISTORIES"):
             return
-        HISTORIES.mkdir(exist_ok=True)
-        for request_id, name in self._to_record:
-            history = await self.handle(request_id).fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
+        folder = HISTORIES / version("privacy-rights")
+        folder.mkdir(parents=True, exist_ok=True)
+        for workflow_id, name in self._to_record:
+            target = folder / f"{name}.json"
+            if target.exists():
+                continue
+            history = await self.client.get_workflow_handle(workflow_id).fetch_history()
+            target.write_text(history.to_json())
 
     async def result(self, request_id: str) -> RequestState:
         """Await the run's end without moving the clock: a test skips time with `env.sleep`.

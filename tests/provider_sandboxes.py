@@ -9,6 +9,7 @@ from pathlib import Path
 
 from activities.providers.registry import (
     ACTIONS_BY_KIND,
+    Disclosure,
     HttpApi,
     ProviderEntry,
     RateLimit,
@@ -62,6 +63,12 @@ def api_entry(
         kind=kind,  # type: ignore[arg-type]
         category=f"{name} records",
         serves=sorted(ACTIONS_BY_KIND[kind] & {ProviderAction.DELETE, ProviderAction.ACCESS}),
+        disclosure=Disclosure(
+            sources=["you"],
+            purposes=[f"what {name} is for"],
+            recipients=[f"{name}, as our service provider"],
+            retention="until you ask us to delete it",
+        ),
         api=HttpApi(
             base_url=base_url,
             token_env=f"{prefix}_TOKEN",

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import re
+import uuid
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +18,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from pydantic import SecretStr
 from temporalio.client import (
     Client,
     Interceptor,
@@ -28,6 +33,7 @@ from api.app import create_app
 from api.idempotency import intake_keys
 from rights.codec import encrypted_converter
 from rights.models import OutcomeStatus, ProviderTaskDone, RequestStatus
+from sample_service import messages
 from tests.conftest import BIN
 from tests.harness import INTAKE_KEY, MARIA, TEST_CODEC, Harness
 
@@ -45,9 +51,10 @@ def body(**changes: Any) -> dict[str, Any]:
 
 
 class StartRecorder(Interceptor):
-    """Notes every workflow start the app's client attempts, so a test can see none happened."""
+    """Notes every workflow start the app's client attempts, and each one that made a run."""
 
     def __init__(self) -> None:
+        self.attempted: list[str] = []
         self.started: list[str] = []
 
     def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
@@ -55,8 +62,10 @@ class StartRecorder(Interceptor):
 
         class Recording(OutboundInterceptor):
             async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+                recorder.attempted.append(input.id)
+                handle = await super().start_workflow(input)
                 recorder.started.append(input.id)
-                return await super().start_workflow(input)
+                return handle
 
         return Recording(next)
 
@@ -130,7 +139,7 @@ async def test_deletion_through_intake_links_and_pages(
     assert MARIA[0] not in status.text and MARIA[1] not in status.text
 
 
-async def test_wrong_token_is_a_clear_page_and_counts_an_attempt(
+async def test_wrong_or_malformed_tokens_are_clear_pages_and_use_no_attempt(
     harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
 ) -> None:
     http, _ = api
@@ -140,11 +149,68 @@ async def test_wrong_token_is_a_clear_page_and_counts_an_attempt(
 
     wrong = await http.post(f"/r/{rid}/verify", data={"token": "x" * 43, "phone": MARIA[2]})
     malformed = await http.post(f"/r/{rid}/verify", data={"token": "short"})
+    non_ascii = await http.post(f"/r/{rid}/verify", data={"token": "é" * 43})
+    unknown = await http.post(
+        "/r/00000000-0000-4000-8000-000000000000/verify", data={"token": "x" * 43}
+    )
+    not_ours = await http.post("/r/..%2F..%2Fetc/verify", data={"token": "x" * 43})
 
-    assert wrong.status_code == 400
-    assert "not valid for this request" in wrong.text and "4 more attempt" in wrong.text
+    assert wrong.status_code == 403 and "not valid for this request" in wrong.text
+    assert "no attempt was used" in wrong.text
     assert malformed.status_code == 400 and "not in the expected form" in malformed.text
+    assert non_ascii.status_code == 400
+    assert unknown.status_code == 404 and not_ours.status_code == 404
+    assert (await harness.status(rid)).verification_attempts == 0
+    token = link_path(harness, rid, "verification").split("token=")[1]
+    right = await http.post(f"/r/{rid}/verify", data={"token": token, "phone": MARIA[2]})
+    assert right.status_code == 200
     assert (await harness.status(rid)).verification_attempts == 1
+
+
+async def test_wrong_tokens_are_throttled_and_logged_without_the_token(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], capsys: pytest.CaptureFixture[str]
+) -> None:
+    http, _ = api
+    rid = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
+    harness.track(rid)
+    await harness.wait_for_notice(rid, "verification")
+    limit = harness.settings.wrong_token_limit_per_request
+    guesses = [f"guess{n:038d}" for n in range(limit + 1)]
+
+    answers = [
+        (await http.post(f"/r/{rid}/verify", data={"token": guess})).status_code
+        for guess in guesses
+    ]
+    token = link_path(harness, rid, "verification").split("token=")[1]
+    right_but_throttled = await http.post(
+        f"/r/{rid}/verify", data={"token": token, "phone": MARIA[2]}
+    )
+
+    assert answers == [403] * limit + [429]
+    assert (
+        right_but_throttled.status_code == 429 and "Too many attempts" in right_but_throttled.text
+    )
+    logged = capsys.readouterr()
+    lines = [line for line in (logged.out + logged.err).splitlines() if "wrong_link_token" in line]
+    assert len(lines) == limit
+    assert all(rid in line for line in lines)
+    assert not any(guess in logged.out + logged.err for guess in guesses)
+    assert not any("127.0.0.1" in line for line in lines)  # a pseudonym, not the address
+    assert (await harness.status(rid)).verification_attempts == 0
+
+
+async def test_wrong_tokens_from_one_address_are_throttled_across_requests(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+) -> None:
+    http, _ = api
+    limit = harness.settings.wrong_token_limit_per_address
+    statuses = [
+        (
+            await http.post(f"/r/{uuid.uuid4()}/confirm-deletion", data={"token": f"guess{n:038d}"})
+        ).status_code
+        for n in range(limit + 1)
+    ]
+    assert statuses == [404] * limit + [429]
 
 
 async def test_access_report_link_serves_the_report_until_it_expires(
@@ -171,6 +237,7 @@ async def test_access_report_link_serves_the_report_until_it_expires(
 
     page = await http.get(report)
     as_json = await http.get(report + "&format=json")
+    no_zip = await http.get(report + "&format=zip")
     wrong = await http.get(report[:-3] + "abc")
     manifest_path = harness.settings.reports_dir / rid / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
@@ -178,15 +245,75 @@ async def test_access_report_link_serves_the_report_until_it_expires(
     manifest_path.write_text(json.dumps(manifest))
     expired = await http.get(report)
 
-    assert page.status_code == 200 and MARIA[1] in page.text
+    assert page.status_code == 200 and "What we hold about you" in page.text
+    assert "appointments (2)" in page.text and MARIA[1] not in page.text
     assert page.headers["Referrer-Policy"] == "no-referrer"
-    assert as_json.json()["sources"][0]["tables"]["accounts"][0]["email"] == MARIA[0]
-    assert wrong.status_code == 410 and MARIA[1] not in wrong.text
+    categories = {item["provider"]: item for item in as_json.json()["categories"]}
+    assert categories["service-database"]["holds"] == "yes"
+    assert no_zip.status_code == 404
+    assert wrong.status_code == 403 and MARIA[1] not in wrong.text
     assert expired.status_code == 410
 
 
+async def test_portability_downloads_csv_files_safe_to_open(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+) -> None:
+    http, _ = api
+    with harness.service_engine.begin() as db:
+        db.execute(
+            messages.insert().values(
+                account_id=1,
+                sent_at=datetime(2025, 3, 6, tzinfo=UTC),
+                direction="in",
+                body='=HYPERLINK("https://evil.example","lab results")',
+            )
+        )
+    rid = (await http.post("/v1/requests", json=body(type="portability"), headers=AUTH)).json()[
+        "request_id"
+    ]
+    harness.track(rid)
+    await harness.wait_for_notice(rid, "verification")
+    verify = link_path(harness, rid, "verification")
+    await http.post(
+        verify.split("?")[0],
+        data={
+            "token": verify.split("token=")[1],
+            "phone": MARIA[2],
+            "date_of_birth": MARIA[3],
+            "declaration": "yes",
+        },
+    )
+    await harness.wait_for(rid, lambda s: bool(s.open_tasks))
+    await rights_client.provider_task_done(
+        harness.client,
+        rid,
+        ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
+    )
+    await harness.result(rid)
+    report = link_path(harness, rid, "completed")
+
+    page = await http.get(report)
+    download = await http.get(report + "&format=zip")
+
+    assert "format=zip" in page.text and "Maria" in page.text
+    assert download.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(download.content))
+    assert "report.json" in archive.namelist()
+    rows = list(
+        csv.DictReader(io.StringIO(archive.read("csv/service-database-messages.csv").decode()))
+    )
+    assert len(rows) == 3
+    assert rows[-1]["body"] == "'" + '=HYPERLINK("https://evil.example","lab results")'
+    assert {
+        row["email"]
+        for row in csv.DictReader(
+            io.StringIO(archive.read("csv/service-database-accounts.csv").decode())
+        )
+    } == {MARIA[0]}
+
+
 def no_run_started(harness: Harness, starts: StartRecorder) -> None:
-    assert starts.started == []
+    assert starts.attempted == []
     with harness.records_engine.connect() as db:
         assert db.execute(sa.select(sa.func.count()).select_from(intake_keys)).scalar() == 0
 
@@ -207,6 +334,18 @@ def no_run_started(harness: Harness, starts: StartRecorder) -> None:
          "type", "US-CO does not grant the right 'limit_sensitive'"),
         ({"corrections": [{"field": "phone", "corrected_value": "1"}]},
          "body", "only a correction request may carry corrections"),
+        ({"requester": {"email": MARIA[0], "full_name": "Maria\nClick here", "residence": "US-CA"}},
+         "requester.full_name", "must be one line without control characters"),
+        ({"requester": {"email": MARIA[0], "full_name": "Maria \u202ezepol", "residence": "US-CA"}},
+         "requester.full_name", "must be one line without control characters"),
+        ({"requester": {"email": MARIA[0], "full_name": "see https://evil.example",
+                        "residence": "US-CA"}},
+         "requester.full_name", "must not contain a web address"),
+        ({"agent": {"email": "dana@agents.example.org", "full_name": "www.agent.example"}},
+         "agent.full_name", "must not contain a web address"),
+        ({"agent": {"email": "dana@agents.example.org", "full_name": "Dana",
+                    "authorization_url": "javascript:alert(1)"}},
+         "agent.authorization_url", "must be an http:// or https:// address"),
     ],
 )  # fmt: skip
 async def test_bad_intake_is_422_naming_the_field_and_starts_nothing(
@@ -273,6 +412,53 @@ async def test_idempotency_key_returns_the_same_request_or_409(
     assert set(starts.started) == {f"rights-request-{first.json()['request_id']}"}
     described = await harness.handle(first.json()["request_id"]).describe()
     assert described.workflow_type == "RightsRequestWorkflow"
+
+
+async def test_simultaneous_identical_submissions_get_one_request(
+    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], starts: StartRecorder
+) -> None:
+    http, _ = api
+    headers = {**AUTH, "Idempotency-Key": "burst-1"}
+
+    answers = await asyncio.gather(
+        *(http.post("/v1/requests", json=body(type="opt_out"), headers=headers) for _ in range(20))
+    )
+
+    assert [answer.status_code for answer in answers] == [202] * 20
+    ids = {answer.json()["request_id"] for answer in answers}
+    assert len(ids) == 1
+    (rid,) = ids
+    harness.track(rid)
+    assert set(starts.started) == {f"rights-request-{rid}"}
+
+
+async def test_idempotency_keys_belong_to_the_intake_system_that_sent_them(
+    harness: Harness,
+) -> None:
+    second_key = "second-intake-system-key-0123456789"
+    settings = harness.settings.model_copy(
+        update={"intake_api_keys": SecretStr(f"{INTAKE_KEY},{second_key}")}
+    )
+    app = create_app(settings, harness.client)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            same_key = {"Idempotency-Key": "order-1"}
+            first = await http.post(
+                "/v1/requests", json=body(type="opt_out"), headers={**AUTH, **same_key}
+            )
+            other = await http.post(
+                "/v1/requests",
+                json=body(type="opt_out"),
+                headers={"Authorization": f"Bearer {second_key}", **same_key},
+            )
+    assert first.status_code == other.status_code == 202
+    assert first.json()["request_id"] != other.json()["request_id"]
+    for answer in (first, other):
+        harness.track(answer.json()["request_id"])
+    with harness.records_engine.connect() as db:
+        stored = db.execute(sa.select(intake_keys.c.key_hash)).scalars().all()
+    assert "order-1" not in "".join(stored) and len(set(stored)) == 2
 
 
 async def until_healthy(http: httpx.AsyncClient, seconds: float = 20) -> httpx.Response:

@@ -24,7 +24,7 @@ from worker import workflow_runner
 from workflows.rights_request import RightsRequestWorkflow
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"email": "maria@example.com"}')
-HISTORY = Path(__file__).parent / "histories" / "deletion_completed.json"
+HISTORY = Path(__file__).parent / "histories" / "0.1.0" / "deletion_completed.json"
 
 
 def rotated() -> EncryptionCodec:

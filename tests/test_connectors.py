@@ -7,6 +7,7 @@ an operator are exercised through real workflows in test_provider_fulfilment.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -53,7 +54,9 @@ class Fixture:
         self.journal = journal
         self.reports_dir = reports_dir
         self.connector: Connector = build_connector(provider.entry, provider.environ, reports_dir)
-        self.subject = Subject(request_id=uuid.uuid4().hex, email=ANA[0], account_id=ANA[2])
+        self.subject = Subject(
+            request_id=uuid.uuid4().hex, email=ANA[0], account_id=ANA[2], specific_pieces=True
+        )
         self.errors: list[ApplicationError] = []
         self.polls = 0
         self.states: list[str] = []
@@ -239,6 +242,19 @@ def test_access_exports_beside_the_report_not_into_history(access_fx: Fixture) -
     if kind != "webhook":
         assert ANA[0] in json.dumps(export)
     assert access_fx.sandbox.effective_deletions == 0
+
+
+def test_a_categories_answer_keeps_counts_never_content(access_fx: Fixture) -> None:
+    categories = dataclasses.replace(access_fx.subject, specific_pieces=False)
+    outcome = access_fx.drive(ProviderAction.ACCESS, categories)
+
+    assert outcome.status is OutcomeStatus.DONE
+    export = export_of(
+        access_fx.reports_dir, categories.request_id, access_fx.provider.entry.name
+    ).read_text()
+    assert "tables" not in json.loads(export)
+    assert sum(json.loads(export)["counts"].values()) == outcome.records_affected >= 1
+    assert ANA[0] not in export and ANA[1] not in export
 
 
 def test_stripe_access_lists_charges_and_card_metadata(journal: Journal, tmp_path: Path) -> None:

@@ -6,12 +6,14 @@ import json
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
 import rights_client
+from rights.activity_inputs import report_expiry_id
 from rights.deadlines import Jurisdiction
 from rights.models import (
     Agent,
@@ -29,6 +31,7 @@ from rights.models import (
     VerificationAnswer,
     VerificationOutcome,
 )
+from rights.plans import ACCESS_ANSWER_WORDS, AccessAnswer
 from sample_service import accounts, appointments, messages, payments
 from tests.harness import MARIA, Harness, verify, verify_and_reconfirm
 
@@ -85,23 +88,85 @@ async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Ha
     assert record.request_type == "deletion" and record.channel == "web_form"
 
 
-async def test_access_report_matches_the_database(harness: Harness) -> None:
+async def close_paper_archive(harness: Harness, request_id: str) -> None:
+    await harness.wait_for(request_id, lambda s: bool(s.open_tasks))
+    await rights_client.provider_task_done(
+        harness.client,
+        request_id,
+        ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
+    )
+
+
+def report_of(harness: Harness, request_id: str) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(
+        (harness.settings.reports_dir / request_id / "report.json").read_text()
+    )
+    return report
+
+
+async def test_access_at_the_reasonable_standard_answers_with_categories(
+    harness: Harness,
+) -> None:
     request = await harness.submit(RequestType.ACCESS)
     rid = request.request_id
     await verify(harness, rid)
-    await harness.wait_for(rid, lambda s: bool(s.open_tasks))
-    await rights_client.provider_task_done(
-        harness.client,
-        rid,
-        ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
-    )
-    harness.save_history_if_recording(rid, "access_completed")
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "access_categories")
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.COMPLETED
     report_dir = harness.settings.reports_dir / rid
-    report = json.loads((report_dir / "report.json").read_text())
-    (source,) = report["sources"]
+    report = report_of(harness, rid)
+    by_provider = {item["provider"]: item for item in report["categories"]}
+    database = by_provider["service-database"]
+    assert database["holds"] == "yes"
+    assert {kind["name"]: kind["records"] for kind in database["kinds"]} == {
+        "account profile": 1,
+        "appointments": 2,
+        "messages": 2,
+        "payment records": 1,
+    }
+    assert database["purposes"] and database["recipients"] and database["retention"]
+    assert by_provider["paper-archive"]["holds"] == "no"
+    assert report["specific_pieces"] == {
+        "provided": False,
+        "explanation": ACCESS_ANSWER_WORDS[AccessAnswer.CATEGORIES_ASKED],
+        "sources": [],
+    }
+    # Health data stays where it is: no message, appointment or contact detail in the report.
+    everything = "".join(path.read_text() for path in report_dir.rglob("*.json"))
+    for personal in (MARIA[0], MARIA[1], "lab results", "blood test"):
+        assert personal not in everything
+    assert not (report_dir / "sources").exists()
+    completed = harness.text(rid, "completed")
+    assert f"/r/{rid}/report?token=" in completed
+    assert "categories of personal information" in completed
+    assert not harness.message(rid, "completed").get_payload()[0].is_attachment()
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    assert datetime.fromisoformat(manifest["expires_at"]) > final.closed_at  # type: ignore[operator]
+
+
+async def test_specific_pieces_after_the_reasonably_high_standard(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS, specific_pieces=True)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    result = await rights_client.answer_verification(
+        harness.client,
+        rid,
+        VerificationAnswer(
+            token=harness.link_token(rid, "verification"),
+            data_points={DataPoint.PHONE: MARIA[2], DataPoint.DATE_OF_BIRTH: MARIA[3]},
+            declaration_signed=True,
+        ),
+    )
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "access_specific_pieces")
+    await harness.result(rid)
+
+    assert result.standard_met == "reasonably_high"
+    pieces = report_of(harness, rid)["specific_pieces"]
+    assert pieces["provided"] is True
+    (source,) = pieces["sources"]
     with harness.service_engine.connect() as db:
         account = db.execute(sa.select(accounts)).one()
         appointment_count = db.execute(
@@ -110,12 +175,90 @@ async def test_access_report_matches_the_database(harness: Harness) -> None:
     assert source["tables"]["accounts"][0]["email"] == account.email == MARIA[0]
     assert len(source["tables"]["appointments"]) == appointment_count == 2
     assert len(source["tables"]["payments"]) == 1
-    assert MARIA[1] in (report_dir / "report.html").read_text()
-    completed = harness.text(rid, "completed")
-    assert f"/r/{rid}/report?token=" in completed
-    assert not harness.message(rid, "completed").get_payload()[0].is_attachment()
-    manifest = json.loads((report_dir / "manifest.json").read_text())
-    assert datetime.fromisoformat(manifest["expires_at"]) > final.closed_at  # type: ignore[operator]
+
+
+async def test_specific_pieces_fall_back_to_categories_below_the_high_standard(
+    harness: Harness,
+) -> None:
+    request = await harness.submit(RequestType.ACCESS, specific_pieces=True)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    token = harness.link_token(rid, "verification")
+
+    wrong_phone = await rights_client.answer_verification(
+        harness.client,
+        rid,
+        VerificationAnswer(token=token, data_points={DataPoint.PHONE: "+1 415 555 9999"}),
+    )
+    no_declaration = await rights_client.answer_verification(
+        harness.client,
+        rid,
+        VerificationAnswer(
+            token=token,
+            data_points={DataPoint.PHONE: MARIA[2], DataPoint.DATE_OF_BIRTH: MARIA[3]},
+        ),
+    )
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "access_categories_fallback")
+    final = await harness.result(rid)
+
+    assert wrong_phone.outcome is VerificationOutcome.NOT_MATCHED
+    assert "phone given does not match" in wrong_phone.message
+    assert MARIA[2] not in wrong_phone.message
+    assert no_declaration.outcome is VerificationOutcome.VERIFIED
+    assert no_declaration.standard_met == "reasonable"
+    assert "the specific pieces need two matching details and the signed declaration" in (
+        no_declaration.message
+    )
+    assert final.status is RequestStatus.COMPLETED
+    pieces = report_of(harness, rid)["specific_pieces"]
+    assert pieces["provided"] is False and pieces["sources"] == []
+    assert pieces["explanation"] == ACCESS_ANSWER_WORDS[AccessAnswer.CATEGORIES_FALLBACK]
+    assert "11 CCR §7024(a)" in harness.text(rid, "completed")
+    assert MARIA[0] not in (harness.settings.reports_dir / rid / "report.json").read_text()
+
+
+async def test_report_files_are_deleted_when_their_link_expires(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS)
+    rid = request.request_id
+    await verify(harness, rid)
+    await close_paper_archive(harness, rid)
+    await harness.result(rid)
+    report_dir = harness.settings.reports_dir / rid
+    assert (report_dir / "report.json").is_file()
+    expiry = harness.client.get_workflow_handle(report_expiry_id(rid), result_type=bool)
+
+    await harness.env.sleep(
+        timedelta(days=harness.settings.report_link_ttl_days) - timedelta(hours=1)
+    )
+    still_there = (report_dir / "report.json").is_file()
+    await harness.env.sleep(timedelta(hours=2))
+    harness.save_history_if_recording(report_expiry_id(rid), "report_expiry", workflow="expiry")
+    deleted = await expiry.result()
+
+    assert still_there
+    assert deleted is True and not report_dir.exists()
+
+
+async def test_a_deletion_removes_the_persons_earlier_reports(harness: Harness) -> None:
+    access = await harness.submit(RequestType.ACCESS)
+    await verify(harness, access.request_id)
+    await close_paper_archive(harness, access.request_id)
+    await harness.result(access.request_id)
+    earlier = harness.settings.reports_dir / access.request_id
+    assert (earlier / "report.json").is_file()
+
+    deletion = await harness.submit(RequestType.DELETION)
+    rid = deletion.request_id
+    await verify_and_reconfirm(harness, rid)
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "deletion_with_earlier_report")
+    final = await harness.result(rid)
+
+    (reports,) = [o for o in final.provider_outcomes if o.provider == "access-reports"]
+    assert reports.status is OutcomeStatus.DONE and reports.records_affected == 1
+    assert not earlier.exists()
+    assert "access reports we prepared for you earlier: done" in harness.text(rid, "completed")
 
 
 async def test_verification_expires_after_a_reminder(harness: Harness) -> None:
@@ -144,11 +287,31 @@ async def test_verification_expires_after_a_reminder(harness: Harness) -> None:
         assert db.execute(sa.select(sa.func.count()).select_from(appointments)).scalar() == 2
 
 
-async def test_verification_attempts_are_exhausted(harness: Harness) -> None:
+async def test_wrong_tokens_never_use_up_the_requesters_attempts(harness: Harness) -> None:
     request = await harness.submit(RequestType.ACCESS)
     rid = request.request_id
     await harness.wait_for_notice(rid, "verification")
-    wrong = VerificationAnswer(token="x" * 43, data_points=PHONE)
+
+    for _ in range(harness.settings.verification_max_attempts * 2):
+        with pytest.raises(rights_client.WrongToken):
+            await rights_client.answer_verification(
+                harness.client, rid, VerificationAnswer(token="x" * 43, data_points=PHONE)
+            )
+    state = await harness.status(rid)
+    assert state.status is RequestStatus.AWAITING_VERIFICATION
+    assert state.verification_attempts == 0
+    await verify(harness, rid)
+    assert (await harness.status(rid)).verification_attempts == 1
+
+
+async def test_verification_attempts_are_exhausted_by_wrong_details(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    wrong = VerificationAnswer(
+        token=harness.link_token(rid, "verification"),
+        data_points={DataPoint.PHONE: "+1 415 555 9999"},
+    )
 
     outcomes = [
         (await rights_client.answer_verification(harness.client, rid, wrong)).outcome
@@ -160,51 +323,12 @@ async def test_verification_attempts_are_exhausted(harness: Harness) -> None:
     harness.save_history_if_recording(rid, "verification_attempts_exhausted")
     final = await harness.result(rid)
 
-    assert outcomes == [VerificationOutcome.WRONG_TOKEN] * 4 + [
+    assert outcomes == [VerificationOutcome.NOT_MATCHED] * 4 + [
         VerificationOutcome.ATTEMPTS_EXHAUSTED
     ]
     assert final.status is RequestStatus.UNVERIFIABLE
     assert final.verification_attempts == 5
     assert "attempts were used up" in harness.text(rid, "unverifiable")
-
-
-async def test_verification_needs_matching_details(harness: Harness) -> None:
-    request = await harness.submit(RequestType.ACCESS, specific_pieces=True)
-    rid = request.request_id
-    await harness.wait_for_notice(rid, "verification")
-    token = harness.link_token(rid, "verification")
-
-    wrong_phone = await rights_client.answer_verification(
-        harness.client,
-        rid,
-        VerificationAnswer(token=token, data_points={DataPoint.PHONE: "+1 415 555 9999"}),
-    )
-    no_declaration = await rights_client.answer_verification(
-        harness.client,
-        rid,
-        VerificationAnswer(
-            token=token,
-            data_points={DataPoint.PHONE: MARIA[2], DataPoint.DATE_OF_BIRTH: MARIA[3]},
-        ),
-    )
-    verified = await rights_client.answer_verification(
-        harness.client,
-        rid,
-        VerificationAnswer(
-            token=token,
-            data_points={DataPoint.PHONE: MARIA[2], DataPoint.DATE_OF_BIRTH: MARIA[3]},
-            declaration_signed=True,
-        ),
-    )
-
-    assert wrong_phone.outcome is VerificationOutcome.NOT_MATCHED
-    assert "phone given does not match" in wrong_phone.message
-    assert MARIA[2] not in wrong_phone.message
-    assert no_declaration.outcome is VerificationOutcome.NOT_MATCHED
-    assert "signed declaration" in no_declaration.message
-    assert verified.outcome is VerificationOutcome.VERIFIED
-    assert verified.attempts_left == 2
-    await harness.wait_for_status(rid, RequestStatus.FULFILLING)
 
 
 async def test_deletion_not_reconfirmed_closes_with_notice(harness: Harness) -> None:
@@ -440,12 +564,15 @@ async def test_verification_attempts_survive_a_worker_restart(
     env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     queue = f"rights-restart-{uuid.uuid4().hex[:6]}"
-    wrong = VerificationAnswer(token="x" * 43, data_points=PHONE)
     # No cache: a crashed worker keeps nothing, and the server hands its runs to the next one.
     async with Harness.running(env, tmp_path, task_queue=queue, workflow_cache_size=0) as before:
         request = await before.submit(RequestType.ACCESS)
         rid = request.request_id
         await before.wait_for_notice(rid, "verification")
+        wrong = VerificationAnswer(
+            token=before.link_token(rid, "verification"),
+            data_points={DataPoint.PHONE: "+1 415 555 9999"},
+        )
         for _ in range(2):
             await rights_client.answer_verification(before.client, rid, wrong)
         before.release(rid)

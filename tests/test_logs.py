@@ -5,10 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from datetime import UTC, datetime
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
 
 import structlog
 
+import logs
 from logs import configure_logging, mask_contact_details, request_context
 from rights.deadlines import Jurisdiction
 from rights.models import Channel, Requester, RequestType, RightsRequest
@@ -104,3 +109,48 @@ def test_provider_lookups_in_urls_are_masked_and_http_client_lines_are_off() -> 
     assert line["name"] == "[redacted]"
     # Outside any request, the pattern still knows an encoded address.
     assert mask_contact_details("?email=someone%40example.org") == "?email=[email]"
+
+
+MAX_REPEAT, MIN_REPEAT, MAXREPEAT = (
+    sre_constants.MAX_REPEAT,
+    sre_constants.MIN_REPEAT,
+    sre_constants.MAXREPEAT,
+)
+SUBPATTERN, BRANCH = sre_constants.SUBPATTERN, sre_constants.BRANCH
+
+
+def _unbounded_repeats(pattern: re.Pattern[str]) -> list[str]:
+    """Repeats with no upper bound: each makes a long line cost time quadratic in its length."""
+    found: list[str] = []
+
+    def walk(parsed: Any) -> None:
+        for op, value in parsed:
+            if op in (MAX_REPEAT, MIN_REPEAT):
+                if value[1] == MAXREPEAT:
+                    found.append(str(value[2]))
+                walk(value[2])
+            elif op is SUBPATTERN:
+                walk(value[-1])
+            elif op is BRANCH:
+                for branch in value[1]:
+                    walk(branch)
+
+    walk(sre_parse.parse(pattern.pattern))
+    return found
+
+
+def test_masking_patterns_are_bounded_and_long_values_are_cut() -> None:
+    assert _unbounded_repeats(logs._EMAIL) == []
+    assert _unbounded_repeats(logs._PHONE) == []
+    path = "/r/" + "%40a" * 4000  # a 16 KB path of near-addresses
+    masked = mask_contact_details(path)
+    assert len(masked) <= logs.LONGEST_LOGGED + 40
+    assert masked.endswith(f"[cut from {len(path)} characters]")
+
+
+def test_an_address_across_the_cut_is_masked_whole() -> None:
+    email = "maria.lopez@example.com"
+    for offset in range(-len(email), 2):
+        text = "x" * (logs.LONGEST_LOGGED + offset) + f" {email} and more"
+        masked = mask_contact_details(text)
+        assert "maria" not in masked and "lopez" not in masked, offset

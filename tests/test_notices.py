@@ -105,6 +105,7 @@ def test_every_notice_kind_renders_text_and_html(kind: NoticeKind) -> None:
         "code": "abc",
         "recipient_name": "Maria Lopez",
         "public_base_url": "http://127.0.0.1:8000",
+        "access_words": "The information itself follows, as each system holds it.",
     }
 
     subject, text, html = NoticeTemplates().render(kind.value, context)
@@ -112,18 +113,6 @@ def test_every_notice_kind_renders_text_and_html(kind: NoticeKind) -> None:
     assert subject and "\n" not in subject
     assert "req-notice-01" in subject + text + html
     assert html.lstrip().startswith("<!doctype html>") and "</html>" in html
-
-
-def test_html_escapes_what_the_requester_typed() -> None:
-    hostile = REQUEST.model_copy(
-        update={"requester": Requester(full_name="<script>x</script>", email="a@example.com")}
-    )
-    context = {"request": hostile, "facts": FULL_FACTS, "recipient_name": "<script>x</script>"}
-
-    _, text, html = NoticeTemplates().render("withdrawn", context)
-
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "<script>x</script>" in text
 
 
 async def test_a_retried_send_mails_once(notices: NoticeActivities, tmp_path: Path) -> None:

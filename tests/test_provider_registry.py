@@ -12,12 +12,12 @@ import sqlalchemy as sa
 from activities.providers import build_connector
 from activities.providers.connector import Journal, Subject
 from activities.providers.http import rate_limit_wait
-from activities.providers.registry import RegistryError, load_registry
+from activities.providers.registry import Registry, RegistryError, load_registry
 from rights.models import OutcomeStatus
 from rights.plans import ProviderAction
 from rights.settings import load_settings
 from sandbox import start_sandboxes
-from tests.harness import ROOT
+from tests.harness import PRODUCTION, ROOT
 from tests.live_server import free_port
 from tests.provider_sandboxes import api_entry
 from worker import build_activities
@@ -48,9 +48,18 @@ def test_rate_limit_wait_reads_each_providers_header(headers: dict[str, str], se
     assert rate_limit_wait(httpx.Headers(headers), now=NOW) == timedelta(seconds=seconds)
 
 
-def write(tmp_path: Path, text: str) -> Path:
+DISCLOSURE = (
+    'disclosure = { sources = ["you"], purposes = ["billing"], recipients = ["our processor"], '
+    'retention = "7 years" }\n'
+)
+
+
+def write(tmp_path: Path, text: str, *, disclosure: bool = True) -> Path:
+    """The deploy registry plus `text`, each entry with its disclosure unless told otherwise."""
     path = tmp_path / "providers.toml"
     base = (ROOT / "deploy" / "providers.toml").read_text()
+    if disclosure:
+        text = text.replace("\nserves = ", f"\n{DISCLOSURE}serves = ")
     path.write_text(base + text)
     return path
 
@@ -105,6 +114,17 @@ def test_registry_names_the_field_and_the_problem(tmp_path: Path, entry: str, pr
     assert problem in str(refused.value)
 
 
+def test_every_provider_must_say_what_a_request_to_know_is_told(tmp_path: Path) -> None:
+    entry = 'name = "crm"\nkind = "manual"\ncategory = "x"\nserves = ["delete"]'
+    with pytest.raises(RegistryError) as refused:
+        load_registry(write(tmp_path, f"\n[[providers]]\n{entry}\n", disclosure=False))
+    assert "providers.2.disclosure: Field required" in str(refused.value)
+    reserved = 'name = "access-reports"\nkind = "manual"\ncategory = "x"\nserves = ["delete"]'
+    with pytest.raises(RegistryError) as refused:
+        load_registry(write(tmp_path, f"\n[[providers]]\n{reserved}\n"))
+    assert "'access-reports' is the service's own" in str(refused.value)
+
+
 def test_shipped_registries_load() -> None:
     shipped = load_registry(ROOT / "providers.toml")
     deploy = load_registry(ROOT / "deploy" / "providers.toml")
@@ -130,17 +150,22 @@ def test_missing_credential_stops_the_worker_naming_the_variable(tmp_path: Path)
 
 
 def test_production_refuses_sandbox_providers(tmp_path: Path) -> None:
-    settings = load_settings(  # type: ignore[call-arg]
-        _env_file=None,
-        app_env="production",
-        data_dir=tmp_path,
-        link_token_secret="s" * 32,
-        payload_keys="k1:" + "A" * 44,
-        intake_api_keys="intake-key-0123456789",
-        codec_operator_token="operator-token-0123456789",
-    )
+    settings = load_settings(**PRODUCTION, data_dir=tmp_path)
     with pytest.raises(RegistryError, match="sandbox providers in production: stripe"):
         build_activities(settings, load_registry(ROOT / "providers.toml"), {})
+
+
+def test_production_refuses_a_provider_over_plain_http(tmp_path: Path) -> None:
+    settings = load_settings(**PRODUCTION, data_dir=tmp_path)
+    entry = api_entry("crm", "hubspot", "http://crm.internal.example")
+    plain = Registry(
+        identity=load_registry(ROOT / "providers.toml").identity,
+        providers=[
+            entry.model_copy(update={"api": entry.api.model_copy(update={"sandbox": False})})
+        ],  # type: ignore[union-attr]
+    )
+    with pytest.raises(RegistryError, match="base_url must be https:// in production: crm"):
+        build_activities(settings, plain, {"CRM_TOKEN": "t"})
 
 
 def test_make_run_starts_a_sandbox_for_each_sandbox_entry(tmp_path: Path) -> None:
@@ -171,12 +196,12 @@ def test_make_run_starts_a_sandbox_for_each_sandbox_entry(tmp_path: Path) -> Non
         # The worker's connectors reach them with those credentials.
         zendesk = next(e for e in entries if e.kind == "zendesk")
         connector = build_connector(zendesk, environ, tmp_path)
-        subject = Subject(request_id="r-1", email=people[0][0])
+        subject = Subject(request_id="request-1", email=people[0][0])
         outcome = connector.start(
             subject,
             ProviderAction.ACCESS,
             Journal(sa.create_engine(f"sqlite:///{tmp_path / 'journal.db'}")).step(
-                "r-1", "zendesk", ProviderAction.ACCESS
+                "request-1", "zendesk", ProviderAction.ACCESS
             ),
         )
         assert outcome.status is OutcomeStatus.DONE

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rights.settings import MailBackend, SettingsError, load_settings
+from rights.settings import AppEnv, MailBackend, SettingsError, load_settings
+from tests.harness import PRODUCTION
 
 
 def test_defaults_are_the_local_development_stack() -> None:
@@ -48,3 +49,27 @@ def test_sendgrid_needs_its_key_and_production_its_link_secret(
     with pytest.raises(SettingsError, match="LINK_TOKEN_SECRET is required") as raised:
         load_settings(_env_file=None)
     assert "SG.secret-value" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"link_token_secret": "s" * 31}, "LINK_TOKEN_SECRET: each secret must be at least 32"),
+        ({"codec_operator_token": "short"}, "CODEC_OPERATOR_TOKEN: each secret must be at least"),
+        ({"intake_api_keys": "i" * 40 + ",short"}, "INTAKE_API_KEYS: each secret must be at least"),
+        ({"public_base_url": "http://privacy.example"}, "PUBLIC_BASE_URL must start with https://"),
+    ],
+)
+def test_production_refuses_short_secrets_and_plain_http(
+    change: dict[str, str], expected: str
+) -> None:
+    assert load_settings(**PRODUCTION).app_env is AppEnv.PRODUCTION
+    with pytest.raises(SettingsError) as refused:
+        load_settings(**{**PRODUCTION, **change})
+    assert expected in str(refused.value)
+    assert "short" not in str(refused.value)
+
+
+def test_mtls_needs_both_the_certificate_and_its_key() -> None:
+    with pytest.raises(SettingsError, match="TEMPORAL_TLS_CLIENT_CERT and TEMPORAL_TLS_CLIENT_KEY"):
+        load_settings(_env_file=None, temporal_tls_client_cert="client.pem")

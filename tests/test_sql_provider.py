@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio.exceptions import ApplicationError
 
+from activities.databases import create_engine
 from activities.providers.registry import ProviderEntry
 from activities.providers.sql import SqlConnector
 from activities.records import (
@@ -136,13 +138,30 @@ def test_email_lookup_ignores_case(service_db: Engine, tmp_path: Path) -> None:
 def test_access_exports_every_linked_row(service_db: Engine, tmp_path: Path) -> None:
     connector = SqlConnector(service_db, service_entry(), tmp_path)
 
-    outcome = connector.fulfil(rights_request(RequestType.ACCESS), ProviderAction.ACCESS)
+    outcome = connector.fulfil(
+        rights_request(RequestType.ACCESS), ProviderAction.ACCESS, specific_pieces=True
+    )
 
     export = (tmp_path / "req-00000001" / "sources" / "service-database.json").read_text()
     assert outcome.status is OutcomeStatus.DONE and outcome.records_affected == 6
     assert MARIA[0] in export and "Could you send me my lab results?" in export
     assert JAMES[0] not in export
     assert MARIA[0] not in outcome.model_dump_json()
+
+
+def test_a_categories_answer_counts_rows_and_keeps_no_content(
+    service_db: Engine, tmp_path: Path
+) -> None:
+    connector = SqlConnector(service_db, service_entry(), tmp_path)
+
+    outcome = connector.fulfil(rights_request(RequestType.ACCESS), ProviderAction.ACCESS)
+
+    export = json.loads(
+        (tmp_path / "req-00000001" / "sources" / "service-database.json").read_text()
+    )
+    assert export["counts"] == {"accounts": 1, "appointments": 2, "messages": 2, "payments": 1}
+    assert "tables" not in export and MARIA[0] not in json.dumps(export)
+    assert outcome.records_affected == 6
 
 
 def test_correction_changes_only_correctable_columns(service_db: Engine, tmp_path: Path) -> None:
@@ -231,3 +250,36 @@ def test_notice_ledger_remembers_each_key_once(database: Engine) -> None:
     assert ledger.sent_at("req-00000003", "receipt-1") == sent
     with pytest.raises(sa.exc.IntegrityError):
         ledger.record("req-00000003", "receipt-1", "receipt", "msg-2", sent)
+
+
+def test_a_database_error_reaches_no_log_and_no_failure_text(
+    service_db: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A correction that breaks a constraint: neither value may reach the failure or a log."""
+    entry = service_entry()
+    assert entry.sql is not None
+    tables = [
+        table.model_copy(update={"correctable": [*table.correctable, "email"]})
+        for table in entry.sql.tables
+    ]
+    lenient = entry.model_copy(update={"sql": entry.sql.model_copy(update={"tables": tables})})
+    connector = SqlConnector(service_db, lenient, tmp_path)
+    taken = [CorrectionItem(field="email", corrected_value=JAMES[0])]
+
+    with pytest.raises(ApplicationError) as failed:
+        connector.fulfil(
+            rights_request(RequestType.CORRECTION, corrections=taken), ProviderAction.CORRECT
+        )
+
+    assert failed.value.type == "DatabaseError" and failed.value.non_retryable
+    assert "IntegrityError" in str(failed.value) or "UniqueViolation" in str(failed.value)
+    told = str(failed.value) + repr(failed.value.__cause__) + caplog.text
+    assert JAMES[0] not in told and MARIA[0] not in told
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+
+
+def test_engines_hide_bound_parameters() -> None:
+    engine = create_engine("sqlite://")
+    with pytest.raises(sa.exc.StatementError) as raised, engine.connect() as db:
+        db.execute(sa.text("SELECT * FROM missing WHERE email = :email"), {"email": MARIA[0]})
+    assert MARIA[0] not in str(raised.value)

@@ -75,10 +75,13 @@ class Fulfilment:
         # Callback providers whose fulfilment is under way: the only ones a callback may reach.
         self._working: set[str] = set()
         self._account_id: str | None = None
+        self._specific_pieces = False
         self._awaiting: dict[str, ProviderJob] = {}
         self._reports: dict[str, ProviderJobReport] = {}
 
-    async def run(self) -> list[ProviderOutcome]:
+    async def run(self, *, specific_pieces: bool = False) -> list[ProviderOutcome]:
+        """Every provider's outcome; for access, `specific_pieces` or only their categories."""
+        self._specific_pieces = specific_pieces
         plan = await workflow.execute_activity(
             ActivityName.PLAN_PROVIDERS,
             PlanProvidersInput(
@@ -125,6 +128,7 @@ class Fulfilment:
                     provider=provider.name,
                     action=self._action,
                     account_id=self._account_id,
+                    specific_pieces=self._specific_pieces,
                 ),
                 provider,
             )
@@ -213,6 +217,7 @@ class Fulfilment:
                 job=job,
                 account_id=self._account_id,
                 report=report,
+                specific_pieces=self._specific_pieces,
             ),
             provider,
         )

@@ -13,9 +13,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 from rights.activity_inputs import (
     ActivityName,
+    ExpireReportInput,
     IdentityMatch,
     LinkPurpose,
     LinkSpec,
@@ -25,7 +27,7 @@ from rights.activity_inputs import (
     ReportPublished,
     WriteRecordInput,
 )
-from rights.challenges import Challenge
+from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN, Challenge
 from rights.deadlines import RightType, due_dates
 from rights.models import (
     AnswerResult,
@@ -46,8 +48,9 @@ from rights.models import (
     VerificationAnswer,
     VerificationOutcome,
 )
-from rights.plans import VerificationStandard, plan_for
+from rights.plans import AccessAnswer, VerificationStandard, access_answer, plan_for
 from rights.remedies import further_rights
+from workflows import patches
 from workflows.case_file import CaseFile
 from workflows.deadline_watch import DeadlineWatch
 from workflows.fulfilment import Fulfilment
@@ -96,6 +99,7 @@ class RightsRequestWorkflow:
         self._agent_approved: bool | None = None
         self._verification: Challenge | None = None
         self._verified: bool | None = None
+        self._verified_standard = self._plan.verification
         self._unverified_reason = ""
         self._matching = False
         self._reconfirmation: Challenge | None = None
@@ -223,7 +227,9 @@ class RightsRequestWorkflow:
     async def _fulfil(self) -> None:
         self._case_file.begin(StepName.FULFILMENT)
         self._case_file.set_status(RequestStatus.FULFILLING)
-        outcomes = await self._fulfilment.run()
+        outcomes = await self._fulfilment.run(
+            specific_pieces=self._answer is AccessAnswer.SPECIFIC_PIECES
+        )
         self._state.provider_outcomes = outcomes
         self._case_file.finish(StepName.FULFILMENT, StepStatus.DONE, f"{len(outcomes)} providers")
 
@@ -256,6 +262,7 @@ class RightsRequestWorkflow:
             retained=[item for outcome in outcomes for item in outcome.retained],
             corrected_fields=[field for outcome in outcomes for field in outcome.corrected_fields],
             further_rights=further_rights(self._request.jurisdiction),
+            access_answer=self._answer if self._plan.delivers_report else None,
         )
         link = None
         if self._plan.delivers_report:
@@ -271,12 +278,27 @@ class RightsRequestWorkflow:
                     formats=list(self._plan.report_formats),
                     link=link,
                     outcomes=outcomes,
+                    answer=self._answer,
                 ),
                 result_type=ReportPublished,
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=LOCAL_RETRY,
             )
+            if workflow.patched(patches.REPORT_FILES_EXPIRE):
+                await workflow.execute_activity(
+                    ActivityName.SCHEDULE_REPORT_EXPIRY,
+                    ExpireReportInput(
+                        request_id=self._request.request_id, expires_at=link.expires_at
+                    ),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=LOCAL_RETRY,
+                )
         await self._notifier.notify(NoticeKind.COMPLETED, Recipient.REQUESTER, facts, link=link)
+
+    @property
+    def _answer(self) -> AccessAnswer:
+        """What an access report holds: specific pieces or categories, and why."""
+        return access_answer(self._plan, self._verified_standard)
 
     async def _record(self) -> None:
         """The compliance record, kept 24 months (11 CCR §7101; Colorado Rule 6.11)."""
@@ -292,45 +314,55 @@ class RightsRequestWorkflow:
 
     @workflow.update
     async def submit_verification(self, answer: VerificationAnswer) -> AnswerResult:
-        """The requester's answer to the verification link; every accepted call is one attempt."""
+        """The requester's answer to the verification link; only a live token makes an attempt."""
         challenge = self._verification
         assert challenge is not None
         await workflow.wait_condition(lambda: challenge.armed)
-        outcome = challenge.check(answer.token, workflow.now())
+        outcome, counted = self._take_answer(challenge, answer.token)
         self._state.verification_attempts = challenge.attempts
-        if outcome is VerificationOutcome.VERIFIED:
-            self._matching = True
-            try:
-                match = await workflow.execute_activity(
-                    ActivityName.MATCH_IDENTITY,
-                    MatchIdentityInput(
-                        request=self._request,
-                        standard=self._plan.verification,
-                        data_points=answer.data_points,
-                        declaration_signed=answer.declaration_signed,
-                    ),
-                    result_type=IdentityMatch,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=LOCAL_RETRY,
-                )
-            finally:
-                self._matching = False
-            if match.matched:
-                challenge.answered = True
-                self._verified = True
-                return AnswerResult(
-                    outcome=outcome, attempts_left=challenge.attempts_left, message=match.reason
-                )
-            outcome = VerificationOutcome.NOT_MATCHED
-            if challenge.attempts_left == 0:
-                outcome = VerificationOutcome.ATTEMPTS_EXHAUSTED
-            message = match.reason
-        else:
-            message = _ANSWER_MESSAGES[outcome]
-        if outcome is VerificationOutcome.ATTEMPTS_EXHAUSTED:
+        if outcome is not VerificationOutcome.VERIFIED:
+            if outcome is VerificationOutcome.ATTEMPTS_EXHAUSTED and counted:
+                self._verified = False
+                self._unverified_reason = "the verification attempts were used up"
+            return AnswerResult(
+                outcome=outcome,
+                attempts_left=challenge.attempts_left,
+                message=_ANSWER_MESSAGES[outcome],
+            )
+        self._matching = True
+        try:
+            match = await workflow.execute_activity(
+                ActivityName.MATCH_IDENTITY,
+                MatchIdentityInput(
+                    request=self._request,
+                    standard=self._plan.verification,
+                    data_points=answer.data_points,
+                    declaration_signed=answer.declaration_signed,
+                ),
+                result_type=IdentityMatch,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=LOCAL_RETRY,
+            )
+        finally:
+            self._matching = False
+        if match.matched:
+            challenge.answered = True
+            self._verified = True
+            self._verified_standard = match.standard_met or self._plan.verification
+            return AnswerResult(
+                outcome=outcome,
+                attempts_left=challenge.attempts_left,
+                message=match.reason,
+                standard_met=self._verified_standard.value,
+            )
+        outcome = VerificationOutcome.NOT_MATCHED
+        if challenge.attempts_left == 0:
+            outcome = VerificationOutcome.ATTEMPTS_EXHAUSTED
             self._verified = False
             self._unverified_reason = "the verification attempts were used up"
-        return AnswerResult(outcome=outcome, attempts_left=challenge.attempts_left, message=message)
+        return AnswerResult(
+            outcome=outcome, attempts_left=challenge.attempts_left, message=match.reason
+        )
 
     @submit_verification.validator
     def _validate_verification(self, answer: VerificationAnswer) -> None:
@@ -339,17 +371,19 @@ class RightsRequestWorkflow:
         self._require(RequestStatus.AWAITING_VERIFICATION, "identity verification")
         if self._matching:
             raise ValueError("a previous answer is still being checked; try again shortly")
+        self._require_live_token(self._verification, answer.token)
 
     @workflow.update
     async def confirm_deletion(self, answer: ReconfirmationAnswer) -> AnswerResult:
+        """The requester's second, separate yes to a deletion, through its own link."""
         challenge = self._reconfirmation
         assert challenge is not None
         await workflow.wait_condition(lambda: challenge.armed)
-        outcome = challenge.check(answer.token, workflow.now())
+        outcome, counted = self._take_answer(challenge, answer.token)
         if outcome is VerificationOutcome.VERIFIED:
             challenge.answered = True
             self._reconfirmed = True
-        elif outcome is VerificationOutcome.ATTEMPTS_EXHAUSTED:
+        elif outcome is VerificationOutcome.ATTEMPTS_EXHAUSTED and counted:
             self._reconfirmed = False
         return AnswerResult(
             outcome=outcome,
@@ -362,6 +396,37 @@ class RightsRequestWorkflow:
     @confirm_deletion.validator
     def _validate_confirmation(self, answer: ReconfirmationAnswer) -> None:
         self._require(RequestStatus.AWAITING_RECONFIRMATION, "deletion confirmation")
+        self._require_live_token(self._reconfirmation, answer.token)
+
+    @staticmethod
+    def _take_answer(challenge: Challenge, token: str) -> tuple[VerificationOutcome, bool]:
+        """The answer's outcome, and whether it was counted as an attempt.
+
+        Since 0.2.0 a wrong, expired or spent token is refused without counting; runs that
+        began earlier replay their history's path, where every answer counted.
+        """
+        if not workflow.patched(patches.TOKEN_BEFORE_ATTEMPT):
+            return challenge.check(token, workflow.now()), True
+        refused = challenge.refusal(token, workflow.now())
+        if refused is not None:
+            return refused, False
+        challenge.attempts += 1
+        return VerificationOutcome.VERIFIED, True
+
+    @staticmethod
+    def _require_live_token(challenge: Challenge | None, token: str) -> None:
+        """Refuse, before it is an Update in history, an answer whose token is not live.
+
+        Before the link notice is sent the token is not known yet; such an answer is
+        accepted and checked once it is (`_take_answer`).
+        """
+        if challenge is None or not challenge.armed:
+            return
+        refused = challenge.refusal(token, workflow.now())
+        if refused is VerificationOutcome.WRONG_TOKEN:
+            raise ApplicationError(_ANSWER_MESSAGES[refused], type=REFUSED_WRONG_TOKEN)
+        if refused is VerificationOutcome.EXPIRED:
+            raise ApplicationError(_ANSWER_MESSAGES[refused], type=REFUSED_EXPIRED)
 
     # Operator controls ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -22,6 +23,7 @@ from activities.providers.connector import Connector, Journal, Subject
 from activities.providers.http import ProviderApi
 from activities.providers.hubspot import HubSpotConnector
 from activities.providers.registry import (
+    ACCESS_REPORTS,
     IdentitySource,
     ProviderEntry,
     Registry,
@@ -45,6 +47,7 @@ from rights.activity_inputs import (
     ProviderRef,
 )
 from rights.models import ProviderOutcome, RightsRequest
+from rights.plans import ProviderAction
 
 log = structlog.get_logger()
 
@@ -112,6 +115,14 @@ class AccountDirectory:
         return None if found is None else str(found[0])
 
 
+class EarlierReports(Protocol):
+    """Access reports already prepared for the person: a deletion reaches them too."""
+
+    def exist_for(self, request: RightsRequest) -> bool: ...
+
+    def erase_for(self, request: RightsRequest) -> ProviderOutcome: ...
+
+
 class ProviderActivities:
     def __init__(
         self,
@@ -121,8 +132,10 @@ class ProviderActivities:
         api_connectors: dict[str, Connector],
         journal: Journal,
         accounts: AccountDirectory,
+        reports: EarlierReports,
     ) -> None:
         self._registry = registry
+        self._reports = reports
         self._task_queue = task_queue
         self._sql = sql_connectors
         self._api = api_connectors
@@ -135,9 +148,17 @@ class ProviderActivities:
         account_id = None
         if input.request is not None and any(_knows_account(entry) for entry in entries):
             account_id = self._accounts.account_id(str(input.request.requester.email))
-        return ProviderPlan(
-            providers=[self._ref(entry) for entry in entries], account_id=account_id
-        )
+        providers = [self._ref(entry) for entry in entries]
+        request = input.request
+        if input.action is ProviderAction.DELETE and request and self._reports.exist_for(request):
+            providers.append(
+                ProviderRef(
+                    name=ACCESS_REPORTS,
+                    kind=ProviderKind.AUTOMATED,
+                    category="access reports we prepared for you earlier",
+                )
+            )
+        return ProviderPlan(providers=providers, account_id=account_id)
 
     def _ref(self, entry: ProviderEntry) -> ProviderRef:
         if not entry.automated:
@@ -163,14 +184,18 @@ class ProviderActivities:
     def fulfil_at_provider(self, input: FulfilAtProviderInput) -> ProviderOutcome:
         with request_context(input.request, f"fulfil:{input.provider}"):
             sql = self._sql.get(input.provider)
-            if sql is not None:
-                outcome = sql.fulfil(input.request, input.action)
+            if input.provider == ACCESS_REPORTS:
+                step = self._journal.step(input.request.request_id, input.provider, input.action)
+                if (final := step.get("outcome")) is not None:
+                    return ProviderOutcome.model_validate(final)
+                outcome = self._reports.erase_for(input.request)
+                step.save(outcome=outcome.model_dump(mode="json"))
+            elif sql is not None:
+                outcome = sql.fulfil(input.request, input.action, input.specific_pieces)
             else:
                 connector = self._connector(input.provider)
                 step = self._journal.step(input.request.request_id, input.provider, input.action)
-                outcome = connector.fulfil(
-                    self._subject(input.request, input.account_id), input.action, step
-                )
+                outcome = connector.fulfil(self._subject(input), input.action, step)
             log.info("provider_fulfilled", provider=input.provider, status=outcome.status.value)
             return outcome
 
@@ -179,7 +204,7 @@ class ProviderActivities:
         with request_context(input.request, f"poll:{input.provider}"):
             connector = self._connector(input.provider)
             step = self._journal.step(input.request.request_id, input.provider, input.action)
-            subject = self._subject(input.request, input.account_id)
+            subject = self._subject(input)
             if input.report is None:
                 outcome = connector.resume(subject, input.action, input.job, step)
             else:
@@ -204,12 +229,14 @@ class ProviderActivities:
         return connector
 
     @staticmethod
-    def _subject(request: RightsRequest, account_id: str | None) -> Subject:
+    def _subject(input: FulfilAtProviderInput | PollProviderJobInput) -> Subject:
+        request = input.request
         return Subject(
             request_id=request.request_id,
             email=str(request.requester.email),
-            account_id=account_id,
+            account_id=input.account_id,
             corrections={item.field: item.corrected_value for item in request.corrections},
+            specific_pieces=input.specific_pieces,
         )
 
 

@@ -9,7 +9,6 @@ it is kept, and every later attempt returns it unchanged.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.providers.http import ProviderApi
 from activities.providers.registry import ProviderEntry
+from activities.report_files import UnsafeName, write_source
 from rights.models import (
     OutcomeStatus,
     ProviderJob,
@@ -52,6 +52,8 @@ class Subject:
     email: str
     account_id: str | None = None
     corrections: dict[str, str] = field(default_factory=dict)
+    # For access: the records themselves (specific pieces), or only how many (categories).
+    specific_pieces: bool = False
 
 
 class Journal:
@@ -218,26 +220,23 @@ class Connector(ABC):
         )
         return self.outcome(OutcomeStatus.PENDING, evidence).model_copy(update={"job": job})
 
-    def write_export(self, request_id: str, tables: dict[str, list[dict[str, Any]]]) -> int:
-        """Beside the report, like the SQL connector: personal data never enters history.
-
-        Rows are flat (nested values become JSON text) so the CSV format can hold them.
-        """
-        target = self._reports_dir / request_id / "sources" / f"{self.entry.name}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        flat = {
-            name: [
-                {
-                    key: json.dumps(value) if isinstance(value, (dict, list)) else value
-                    for key, value in row.items()
-                }
-                for row in rows
-            ]
-            for name, rows in tables.items()
-        }
-        payload = {"provider": self.entry.name, "category": self.entry.category, "tables": flat}
-        target.write_text(json.dumps(payload, default=str, indent=2))
-        return sum(len(rows) for rows in tables.values())
+    def write_export(self, subject: Subject, tables: dict[str, list[dict[str, Any]]]) -> int:
+        """Beside the report, like the SQL connector: personal data never enters history."""
+        try:
+            return write_source(
+                self._reports_dir,
+                subject.request_id,
+                self.entry.name,
+                self.entry.category,
+                tables,
+                specific_pieces=subject.specific_pieces,
+            )
+        except UnsafeName as error:
+            raise ApplicationError(
+                f"provider {self.entry.name}: an export table name is unusable ({error})",
+                type="ProviderRejected",
+                non_retryable=True,
+            ) from None
 
     def unsupported(self, action: ProviderAction) -> ApplicationError:
         return ApplicationError(

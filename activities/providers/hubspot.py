@@ -27,7 +27,7 @@ class HubSpotConnector(Connector):
             if not contacts:
                 return self._not_found()
             rows = [{"id": c["id"], **c.get("properties", {})} for c in contacts]
-            total = self.write_export(subject.request_id, {"contacts": rows})
+            total = self.write_export(subject, {"contacts": rows})
             return self.outcome(OutcomeStatus.DONE, [f"contacts: exported {total}"], affected=total)
         if action is not ProviderAction.DELETE:
             raise self.unsupported(action)

@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from rights.models import DataPoint
 from rights.plans import ProviderAction
 
+# The service's own store of access reports: every deletion reaches it (see activities.reports).
+ACCESS_REPORTS = "access-reports"
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -128,11 +131,26 @@ class RetentionRule(Strict):
     basis: Annotated[str, Field(min_length=5, max_length=500)]
 
 
+Phrase = Annotated[str, Field(min_length=3, max_length=300)]
+
+
+class Disclosure(Strict):
+    """What a request to know is told about a provider's data (Cal. Civ. Code §1798.110(a);
+    GDPR Art. 15(1)(a)-(d), (g)): where it comes from, why it is used, who receives it, and
+    how long it is kept. In the requester's words, as the privacy policy says it."""
+
+    sources: Annotated[list[Phrase], Field(min_length=1)]
+    purposes: Annotated[list[Phrase], Field(min_length=1)]
+    recipients: Annotated[list[Phrase], Field(min_length=1)]
+    retention: Phrase
+
+
 class ProviderEntry(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
     kind: ProviderType
     category: str
     serves: list[ProviderAction]
+    disclosure: Disclosure
     sql: SqlSource | None = None
     api: HttpApi | None = None
     # Required for an API: its published limit. Without it (our own database), no server-side
@@ -176,6 +194,8 @@ class Registry(Strict):
     @model_validator(mode="after")
     def _names_unique(self) -> Registry:
         names = [provider.name for provider in self.providers]
+        if ACCESS_REPORTS in names:
+            raise ValueError(f"provider name {ACCESS_REPORTS!r} is the service's own, reserved")
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"provider names must be unique: {', '.join(duplicates)}")

@@ -30,7 +30,7 @@ class SendGridContactsConnector(Connector):
             contacts = self._find(subject.email)
             if not contacts:
                 return self._not_found()
-            total = self.write_export(subject.request_id, {"contacts": contacts})
+            total = self.write_export(subject, {"contacts": contacts})
             return self.outcome(OutcomeStatus.DONE, [f"contacts: exported {total}"], affected=total)
         if action is not ProviderAction.DELETE:
             raise self.unsupported(action)

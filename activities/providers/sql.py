@@ -9,7 +9,6 @@ second deletion never reports "not found" for a person it already deleted).
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from temporalio.exceptions import ApplicationError
 
+from activities.databases import sanitised_database_errors
 from activities.providers.registry import Mask, OnDelete, ProviderEntry, SqlSource
+from activities.report_files import write_source
 from rights.models import OutcomeStatus, ProviderOutcome, Retention, RightsRequest
 from rights.plans import ProviderAction
 
@@ -48,10 +49,13 @@ class SqlConnector:
         self._reflecting = threading.Lock()
         _log_metadata.create_all(engine)
 
-    def fulfil(self, request: RightsRequest, action: ProviderAction) -> ProviderOutcome:
+    def fulfil(
+        self, request: RightsRequest, action: ProviderAction, specific_pieces: bool = False
+    ) -> ProviderOutcome:
         """Act once per (request, provider, action); a schema that does not match is permanent."""
         try:
-            return self._fulfil_once(request, action)
+            with sanitised_database_errors():
+                return self._fulfil_once(request, action, specific_pieces)
         except (sa.exc.NoSuchTableError, KeyError) as error:
             raise ApplicationError(
                 f"provider {self._entry.name}: the registry names a table or column the "
@@ -60,7 +64,9 @@ class SqlConnector:
                 non_retryable=True,
             ) from None
 
-    def _fulfil_once(self, request: RightsRequest, action: ProviderAction) -> ProviderOutcome:
+    def _fulfil_once(
+        self, request: RightsRequest, action: ProviderAction, specific_pieces: bool
+    ) -> ProviderOutcome:
         with self._engine.begin() as connection:
             earlier = connection.execute(
                 sa.select(privacy_actions.c.outcome).where(
@@ -75,7 +81,7 @@ class SqlConnector:
             if subject is None:
                 outcome = self._outcome(OutcomeStatus.NOT_FOUND, ["no matching account"])
             else:
-                outcome = self._act(connection, request, action, subject)
+                outcome = self._act(connection, request, action, subject, specific_pieces)
             connection.execute(
                 privacy_actions.insert().values(
                     request_id=request.request_id,
@@ -87,12 +93,17 @@ class SqlConnector:
         return outcome
 
     def _act(
-        self, connection: Connection, request: RightsRequest, action: ProviderAction, subject: Any
+        self,
+        connection: Connection,
+        request: RightsRequest,
+        action: ProviderAction,
+        subject: Any,
+        specific_pieces: bool,
     ) -> ProviderOutcome:
         if action is ProviderAction.DELETE:
             return self._delete(connection, subject)
         if action is ProviderAction.ACCESS:
-            return self._export(connection, request, subject)
+            return self._export(connection, request, subject, specific_pieces)
         if action is ProviderAction.CORRECT:
             return self._correct(connection, request, subject)
         return self._set_flag(connection, action, subject)
@@ -126,7 +137,7 @@ class SqlConnector:
         return self._outcome(status, evidence, affected=affected, retained=retained)
 
     def _export(
-        self, connection: Connection, request: RightsRequest, subject: Any
+        self, connection: Connection, request: RightsRequest, subject: Any, specific_pieces: bool
     ) -> ProviderOutcome:
         """Write the subject's rows beside the report, so no personal data enters history."""
         export: dict[str, list[dict[str, Any]]] = {}
@@ -136,12 +147,16 @@ class SqlConnector:
                 sa.select(sql_table).where(sql_table.c[table.link_column] == subject)
             )
             export[table.name] = [dict(row._mapping) for row in result]
-        target = self._reports_dir / request.request_id / "sources" / f"{self._entry.name}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"provider": self._entry.name, "category": self._entry.category, "tables": export}
-        target.write_text(json.dumps(payload, default=str, indent=2))
-        total = sum(len(rows) for rows in export.values())
-        evidence = [f"{name}: exported {len(rows)} rows" for name, rows in export.items()]
+        total = write_source(
+            self._reports_dir,
+            request.request_id,
+            self._entry.name,
+            self._entry.category,
+            export,
+            specific_pieces=specific_pieces,
+        )
+        verb = "exported" if specific_pieces else "counted"
+        evidence = [f"{name}: {verb} {len(rows)} rows" for name, rows in export.items()]
         return self._outcome(OutcomeStatus.DONE, evidence, affected=total)
 
     def _correct(

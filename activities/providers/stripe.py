@@ -104,7 +104,7 @@ class StripeConnector(Connector):
                         else None,
                     }
                 )
-        total = self.write_export(subject.request_id, tables)
+        total = self.write_export(subject, tables)
         evidence = [f"{name}: exported {len(rows)}" for name, rows in tables.items()]
         return self.outcome(OutcomeStatus.DONE, evidence, affected=total)
 

@@ -55,9 +55,9 @@ def signature_valid(
         age = abs((now if now is not None else time.time()) - int(timestamp))
     except ValueError:
         return False
-    return age <= TOLERANCE_SECONDS and hmac.compare_digest(
-        sign(secret, timestamp, body), signature
-    )
+    expected = sign(secret, timestamp, body).encode()
+    presented = signature.encode("utf-8", "surrogateescape")
+    return age <= TOLERANCE_SECONDS and hmac.compare_digest(expected, presented)
 
 
 def signed_headers(secret: str, body: bytes) -> dict[str, str]:
@@ -115,7 +115,7 @@ class WebhookConnector(Connector):
         if answer.status == "retained" and not retained:
             raise self._bad_answer("status 'retained' without a basis")
         if action is ProviderAction.ACCESS and answer.records:
-            self.write_export(subject.request_id, answer.records)
+            self.write_export(subject, answer.records)
         outcome = self.outcome(
             OutcomeStatus(answer.status),
             # The system's own words go into the status and the record: contact details masked.

@@ -73,7 +73,7 @@ class ZendeskConnector(Connector):
                 {key: t.get(key) for key in ("id", "subject", "status", "created_at")}
                 for t in tickets.get("tickets", [])
             ]
-        total = self.write_export(subject.request_id, tables)
+        total = self.write_export(subject, tables)
         evidence = [f"{name}: exported {len(rows)}" for name, rows in tables.items()]
         return self.outcome(OutcomeStatus.DONE, evidence, affected=total)
 
