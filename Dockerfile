@@ -24,15 +24,17 @@ COPY pyproject.toml requirements.lock ./
 COPY rights/ rights/
 COPY workflows/ workflows/
 COPY activities/ activities/
+COPY client/ client/
+COPY stores/ stores/
 COPY api/ api/
-COPY sandbox/ sandbox/
-COPY deploy/providers.toml deploy/providers.toml
 COPY templates/ templates/
-COPY providers.toml worker.py starter.py rights_client.py logs.py sample_service.py local_stack.py ./
+COPY config/ config/
+COPY dev/__init__.py dev/sample_service.py dev/
+COPY worker.py starter.py logs.py ./
 
 # Dependencies pinned by requirements.lock (used as constraints: only what pyproject.toml
 # asks for is installed, at the locked versions). The programs run from /app, so the files
-# above, templates/ and providers.toml included, are the ones in use.
+# above, templates/ and config/ included, are the ones in use.
 RUN pip install -c requirements.lock . \
     && rm -rf build ./*.egg-info
 

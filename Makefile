@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python local_stack.py
+	$(BIN)/python -m dev.local_stack
 
 test: lint typecheck pytest
 
@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy rights workflows activities api worker.py starter.py rights_client.py local_stack.py logs.py sample_service.py bench sandbox
+	$(BIN)/mypy rights workflows activities client stores api dev worker.py starter.py logs.py bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -18,9 +18,9 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
-import rights_client
+from client import connection, rights_requests
 from rights.codec import PayloadKeyError
-from rights.deadlines import Jurisdiction, RightNotGranted, RightType, due_dates
+from rights.deadlines import RightNotGranted, due_dates
 from rights.models import (
     Agent,
     Channel,
@@ -34,10 +34,10 @@ from rights.models import (
     ProviderTaskDone,
     ReconfirmationAnswer,
     Requester,
-    RequestType,
     VerificationAnswer,
 )
 from rights.settings import Settings, SettingsError, load_settings
+from rights.terms import Jurisdiction, RequestType
 
 
 class CommandError(Exception):
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     deadlines.add_argument(
         "--jurisdiction", required=True, type=_choice(Jurisdiction, "jurisdiction")
     )
-    deadlines.add_argument("--type", required=True, type=_choice(RightType, "request type"))
+    deadlines.add_argument("--type", required=True, type=_choice(RequestType, "request type"))
     deadlines.add_argument("--received", required=True, type=_iso_date)
     deadlines.add_argument("--eu-establishment", default=None)
 
@@ -183,32 +183,32 @@ def new_request(args: argparse.Namespace) -> NewRequest:
 
 
 async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
-    client: Client = await rights_client.connect(settings)
+    client: Client = await connection.connect(settings)
     rid: str = getattr(args, "request_id", None) or ""
     commands: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
-        "status": lambda: rights_client.request_status(client, rid),
-        "approve-agent": lambda: rights_client.approve_agent(
+        "status": lambda: rights_requests.request_status(client, rid),
+        "approve-agent": lambda: rights_requests.approve_agent(
             client, rid, OperatorNote(note=args.note)
         ),
-        "verify-manually": lambda: rights_client.verify_manually(
+        "verify-manually": lambda: rights_requests.verify_manually(
             client, rid, OperatorNote(note=args.note)
         ),
-        "withdraw": lambda: rights_client.withdraw(client, rid, OperatorNote(note=args.note)),
-        "reject-agent": lambda: rights_client.reject_agent(
+        "withdraw": lambda: rights_requests.withdraw(client, rid, OperatorNote(note=args.note)),
+        "reject-agent": lambda: rights_requests.reject_agent(
             client, rid, DenyInput(reason=args.reason)
         ),
-        "deny": lambda: rights_client.deny(client, rid, DenyInput(reason=args.reason)),
-        "task-done": lambda: rights_client.provider_task_done(
+        "deny": lambda: rights_requests.deny(client, rid, DenyInput(reason=args.reason)),
+        "task-done": lambda: rights_requests.provider_task_done(
             client,
             rid,
             ProviderTaskDone(
                 provider=args.provider, status=args.status, basis=args.basis, note=args.note
             ),
         ),
-        "extend": lambda: rights_client.extend(
+        "extend": lambda: rights_requests.extend(
             client, rid, ExtendInput(reason=args.reason, days=args.days)
         ),
-        "answer-verification": lambda: rights_client.answer_verification(
+        "answer-verification": lambda: rights_requests.answer_verification(
             client,
             rid,
             VerificationAnswer(
@@ -217,17 +217,17 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
                 declaration_signed=args.declaration_signed,
             ),
         ),
-        "confirm-deletion": lambda: rights_client.confirm_deletion(
+        "confirm-deletion": lambda: rights_requests.confirm_deletion(
             client, rid, ReconfirmationAnswer(token=args.token)
         ),
     }
     if args.command == "submit":
-        request = await rights_client.submit_request(
+        request = await rights_requests.submit_request(
             client, settings, new_request(args), request_id=args.request_id
         )
         return {
             "request_id": request.request_id,
-            "workflow_id": rights_client.workflow_id(request.request_id),
+            "workflow_id": rights_requests.workflow_id(request.request_id),
         }
     return await commands[args.command]()
 
@@ -249,8 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         CommandError,
         SettingsError,
         PayloadKeyError,
-        rights_client.RequestRefused,
-        rights_client.UnknownRequest,
+        rights_requests.RequestRefused,
+        rights_requests.UnknownRequest,
     ) as error:
         return _fail(str(error))
     except RuntimeError as error:

@@ -15,25 +15,22 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.databases import create_engine
-from activities.identity import IdentityActivities
-from activities.links import LinkTokens, load_link_secret
+from activities.fulfilment import ProviderActivities
+from activities.identity import AccountDirectory, IdentityActivities
 from activities.mail import Mailer, OutboxMailer, SendGridMailer
 from activities.notices import NoticeActivities, NoticeTemplates
-from activities.providers import AccountDirectory, ProviderActivities, build_connector
-from activities.providers.connector import Journal
-from activities.providers.registry import (
-    Registry,
-    RegistryError,
-    load_registry,
-    provider_task_queue,
-)
-from activities.providers.sql import SqlConnector
-from activities.records import NoticeLedger, RecordActivities, create_records_schema
+from activities.providers.access_reports import AccessReportsConnector
+from activities.providers.connector import Journal, Parts
+from activities.providers.kinds import automated, connector_for, load_registry
+from activities.records import NoticeLedger, RecordActivities
 from activities.reports import ReportActivities
+from client.connection import connect, load_link_secret
 from logs import configure_logging
+from rights.links import LinkTokens
+from rights.registry import Registry, RegistryError, provider_task_queue
 from rights.settings import AppEnv, MailBackend, Settings, load_settings
-from rights_client import connect
+from stores.engines import create_engine
+from stores.records import create_records_schema
 from workflows.report_expiry import ReportExpiryWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -105,24 +102,19 @@ def build_activities(
     notices = NoticeActivities(
         settings, build_mailer(settings), NoticeLedger(records_engine), links, NoticeTemplates()
     )
-    sql_connectors = {
-        entry.name: SqlConnector(service_engine, entry, settings.reports_dir)
+    journal = Journal(records_engine)
+    parts = Parts(environ, settings.reports_dir, journal, service_engine)
+    connectors = {
+        entry.name: connector
         for entry in registry.providers
-        if entry.kind == "sql"
-    }
-    api_connectors = {
-        entry.name: build_connector(entry, environ, settings.reports_dir)
-        for entry in registry.providers
-        if entry.api is not None
+        if (connector := connector_for(entry, parts)) is not None
     }
     providers = ProviderActivities(
         registry,
         settings.task_queue,
-        sql_connectors,
-        api_connectors,
-        Journal(records_engine),
+        connectors,
         AccountDirectory(service_engine, registry.identity),
-        reports,
+        AccessReportsConnector(journal, settings.reports_dir, link_secret),
     )
     main = [
         # Also here for runs planned before providers had queues of their own (task_queue None).
@@ -165,7 +157,7 @@ def build_workers(
         )
     ]
     for entry in activities.registry.providers:
-        if not entry.automated:
+        if not automated(entry):
             continue
         concurrency = entry.rate.concurrency if entry.rate else settings.activity_concurrency
         workers.append(

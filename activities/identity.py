@@ -15,11 +15,12 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from activities.data_points import canonical, country_of
-from activities.databases import sanitised_database_errors
-from activities.providers.registry import IdentitySource
 from logs import request_context
 from rights.activity_inputs import ActivityName, IdentityMatch, MatchIdentityInput
-from rights.plans import REQUIRED_DATA_POINTS, VerificationStandard, needs_declaration
+from rights.plans import REQUIRED_DATA_POINTS, needs_declaration
+from rights.registry import IdentitySource
+from rights.terms import VerificationStandard
+from stores.engines import sanitised_database_errors
 
 log = structlog.get_logger()
 
@@ -121,3 +122,25 @@ class IdentityActivities:
             ),
             standard_met=reasonable,
         )
+
+
+class AccountDirectory:
+    """Finds the service's account id for a person: the id analytics tools know them by."""
+
+    def __init__(self, engine: Engine, identity: IdentitySource) -> None:
+        self._engine = engine
+        self._identity = identity
+
+    def account_id(self, email: str) -> str | None:
+        table = sa.table(
+            self._identity.table,
+            sa.column(self._identity.email_column),
+            sa.column(self._identity.account_id_column),
+        )
+        with sanitised_database_errors(), self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(table.c[self._identity.account_id_column]).where(
+                    sa.func.lower(table.c[self._identity.email_column]) == email.lower()
+                )
+            ).first()
+        return None if found is None else str(found[0])

@@ -2,7 +2,7 @@
 
 A notice is identified by its request id and key; the ledger in the records database makes a
 retried activity return the first delivery instead of mailing twice. Links carry tokens derived
-here (see `activities.links`), and only the token's hash goes back to the workflow.
+here (see `rights.links`), and only the token's hash goes back to the workflow.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from typing import Any
 import structlog
 from temporalio import activity
 
-from activities.databases import sanitised_database_errors
-from activities.links import LinkTokens
 from activities.mail import Mailer, new_message_id
 from activities.records import NoticeLedger
 from logs import request_context
 from rights.activity_inputs import ActivityName, NoticeDelivery, SendNoticeInput
 from rights.challenges import hash_token
+from rights.links import LinkTokens
 from rights.models import Recipient
 from rights.plans import ACCESS_ANSWER_WORDS
 from rights.settings import Settings
+from stores.engines import sanitised_database_errors
 from templates import template_environment
 
 log = structlog.get_logger()

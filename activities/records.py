@@ -1,9 +1,6 @@
-"""The records database: compliance records and the ledger of notices sent.
+"""Writing the records database: compliance records, and the ledger of notices sent.
 
-Compliance records follow 11 CCR §7101(a)-(b): date of request, nature, manner made, date and
-nature of response, basis for denial, kept at least 24 months. They hold no contact details:
-ids, types, dates, statuses and reasons only. The notice ledger is what makes a retried send
-idempotent for backends (SendGrid) that have no idempotency key of their own.
+The tables and what each holds are in `stores.records`.
 """
 
 from __future__ import annotations
@@ -15,45 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-from activities.databases import sanitised_database_errors
 from rights.activity_inputs import ActivityName, WriteRecordInput
+from stores.engines import sanitised_database_errors
+from stores.records import compliance_records, notice_ledger
 
 RETENTION_MONTHS = 24
-
-metadata = sa.MetaData()
-
-compliance_records = sa.Table(
-    "compliance_records",
-    metadata,
-    sa.Column("request_id", sa.String(64), primary_key=True),
-    sa.Column("request_type", sa.String(32), nullable=False),
-    sa.Column("jurisdiction", sa.String(8), nullable=False),
-    sa.Column("channel", sa.String(32), nullable=False),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("respond_by", sa.Date, nullable=False),
-    sa.Column("extended", sa.Boolean, nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("denial_basis", sa.Text, nullable=True),
-    sa.Column("steps", sa.JSON, nullable=False),
-    sa.Column("notices", sa.JSON, nullable=False),
-    sa.Column("provider_outcomes", sa.JSON, nullable=False),
-    sa.Column("retain_until", sa.Date, nullable=False),
-)
-
-notice_ledger = sa.Table(
-    "notice_ledger",
-    metadata,
-    sa.Column("request_id", sa.String(64), primary_key=True),
-    sa.Column("notice_key", sa.String(120), primary_key=True),
-    sa.Column("kind", sa.String(40), nullable=False),
-    sa.Column("message_id", sa.String(300), nullable=False),
-    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-
-def create_records_schema(engine: Engine) -> None:
-    metadata.create_all(engine)
 
 
 def add_months(moment: datetime, months: int) -> datetime:

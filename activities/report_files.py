@@ -9,6 +9,8 @@ how many records each table holds, never their content.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from pathlib import Path
@@ -21,6 +23,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # Spreadsheet programs run a cell that begins with one of these as a formula (OWASP CSV
 # injection): such a cell is prefixed with an apostrophe, which shows the text as it is.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+SUBJECT_PURPOSE = b"rights-report-subject-v1"
 
 
 class UnsafeName(ValueError):
@@ -90,3 +95,28 @@ def spreadsheet_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def subject_key(link_secret: bytes) -> bytes:
+    """The key that pseudonymises whom a report is about; derived for this purpose alone."""
+    return hmac.new(link_secret, SUBJECT_PURPOSE, hashlib.sha256).digest()
+
+
+def subject_of(key: bytes, email: str) -> str:
+    """Whom a report is about, as its manifest records it: a keyed hash of the address."""
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def reports_about(reports_dir: Path, subject: str, *, besides: str) -> list[Path]:
+    """Report folders of requests other than `besides` about the same person."""
+    found = []
+    for manifest in sorted(reports_dir.glob("*/manifest.json")):
+        if manifest.parent.name == besides:
+            continue
+        try:
+            recorded = str(json.loads(manifest.read_text()).get("subject", ""))
+        except (OSError, ValueError):
+            continue
+        if hmac.compare_digest(recorded.encode(), subject.encode()):
+            found.append(manifest.parent)
+    return found

@@ -14,8 +14,6 @@ link expires (`delete_report`, run by `ReportExpiryWorkflow` on a durable timer)
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import json
 import shutil
@@ -28,31 +26,25 @@ import structlog
 from temporalio import activity
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from activities.providers.registry import ACCESS_REPORTS, ProviderEntry, Registry
-from activities.report_files import confined, request_folder, spreadsheet_safe
+from activities.report_files import (
+    confined,
+    request_folder,
+    spreadsheet_safe,
+    subject_key,
+    subject_of,
+)
 from rights.activity_inputs import (
     REPORT_EXPIRY_WORKFLOW,
     ActivityName,
     ExpireReportInput,
     PublishReportInput,
-    ReportPublished,
     report_expiry_id,
 )
-from rights.models import OutcomeStatus, ProviderOutcome, RightsRequest
+from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ACCESS_ANSWER_WORDS, AccessAnswer, ReportFormat
+from rights.registry import ProviderEntry, Registry
 
 log = structlog.get_logger()
-
-PURPOSE = b"rights-report-subject-v1"
-
-
-def subject_key(link_secret: bytes) -> bytes:
-    """The key that pseudonymises whom a report is about; derived for this purpose alone."""
-    return hmac.new(link_secret, PURPOSE, hashlib.sha256).digest()
-
-
-def _subject_hash(key: bytes, email: str) -> str:
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 class ReportActivities:
@@ -62,7 +54,8 @@ class ReportActivities:
         self._subject_key = subject_key(link_secret)
 
     @activity.defn(name=ActivityName.PUBLISH_REPORT)
-    def publish_report(self, input: PublishReportInput) -> ReportPublished:
+    def publish_report(self, input: PublishReportInput) -> None:
+        """Write the report, in both its parts, and the manifest its download page checks."""
         folder = request_folder(self._reports_dir, input.request.request_id)
         sources = {
             source["provider"]: source
@@ -100,10 +93,9 @@ class ReportActivities:
             "nonce": input.link.nonce,
             "expires_at": input.link.expires_at.isoformat(),
             "files": written,
-            "subject": _subject_hash(self._subject_key, str(input.request.requester.email)),
+            "subject": subject_of(self._subject_key, str(input.request.requester.email)),
         }
         self._write(confined(folder, "manifest.json"), json.dumps(manifest, indent=2))
-        return ReportPublished(files=written, expires_at=input.link.expires_at)
 
     @activity.defn(name=ActivityName.SCHEDULE_REPORT_EXPIRY)
     async def schedule_report_expiry(self, input: ExpireReportInput) -> None:
@@ -125,38 +117,6 @@ class ReportActivities:
         shutil.rmtree(folder, ignore_errors=True)
         log.info("report_deleted", request_id=input.request_id, existed=existed)
         return existed
-
-    def exist_for(self, request: RightsRequest) -> bool:
-        return bool(self._earlier(request))
-
-    def erase_for(self, request: RightsRequest) -> ProviderOutcome:
-        """A deletion reaches the reports we prepared for the same person before."""
-        earlier = self._earlier(request)
-        for folder in earlier:
-            shutil.rmtree(folder, ignore_errors=True)
-        erased = len(earlier)
-        return ProviderOutcome(
-            provider=ACCESS_REPORTS,
-            category="access reports we prepared for you earlier",
-            status=OutcomeStatus.DONE if erased else OutcomeStatus.NOT_FOUND,
-            records_affected=erased,
-            evidence=[f"{erased} earlier report folders deleted"],
-        )
-
-    def _earlier(self, request: RightsRequest) -> list[Path]:
-        """Report folders of other requests about the same email address."""
-        wanted = _subject_hash(self._subject_key, str(request.requester.email)).encode()
-        found = []
-        for manifest_path in sorted(self._reports_dir.glob("*/manifest.json")):
-            if manifest_path.parent.name == request.request_id:
-                continue
-            try:
-                subject = str(json.loads(manifest_path.read_text()).get("subject", ""))
-            except (OSError, ValueError):
-                continue
-            if hmac.compare_digest(subject.encode(), wanted):
-                found.append(manifest_path.parent)
-        return found
 
     def _categories(
         self, entry: ProviderEntry, outcomes: list[ProviderOutcome], source: dict[str, Any] | None

@@ -26,17 +26,18 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-import rights_client
-from activities.databases import create_engine
-from activities.links import LinkTokens, load_link_secret
-from activities.providers.registry import Registry, load_registry
 from api import callbacks, intake, pages
 from api.context import ApiContext, context
 from api.idempotency import IdempotencyKeys
 from api.security import add_page_headers
 from api.throttle import Throttle
+from client import connection
+from client.connection import load_link_secret
 from logs import configure_logging
+from rights.links import LinkTokens
+from rights.registry import Registry, read_registry
 from rights.settings import Settings, load_settings
+from stores.engines import create_engine
 from templates import template_environment
 
 access_log = structlog.get_logger("api.access")
@@ -148,13 +149,13 @@ def create_app(
         secret = load_link_secret(settings)
         app.state.context = ApiContext(
             settings=settings,
-            client=client or await rights_client.connect(settings),
+            client=client or await connection.connect(settings),
             idempotency=IdempotencyKeys(records, secret),
             throttle=Throttle(records, secret),
             links=LinkTokens(secret, settings.public_base_url),
             pages=page_templates(),
             callback_secrets=callback_secrets(
-                registry or load_registry(settings.provider_registry), environ
+                registry or read_registry(settings.provider_registry), environ
             ),
         )
         yield

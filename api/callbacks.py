@@ -6,16 +6,16 @@ not waiting for, so a replayed or mistaken callback changes nothing.
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-import rights_client
-from activities.providers.webhook import signature_valid
 from api.context import ApiContext, context
 from api.intake import Errors, error_response
+from client import rights_requests
 from logs import mask_contact_details
 from rights.models import (
     EvidenceLine,
@@ -25,6 +25,7 @@ from rights.models import (
     RequestStatus,
     ShortText,
 )
+from rights.signatures import signature_valid
 
 router = APIRouter(prefix="/v1", tags=["providers"])
 
@@ -69,7 +70,7 @@ async def provider_callback(
             503, "provider", f"{provider!r} has no signing secret configured on this server"
         )
     body = await request.body()
-    if not signature_valid(secret, x_rights_timestamp, body, x_rights_signature):
+    if not signature_valid(secret, x_rights_timestamp, body, x_rights_signature, now=time.time()):
         return error_response(
             401, "X-Rights-Signature", "missing, older than five minutes, or not signed by the key"
         )
@@ -87,10 +88,10 @@ async def provider_callback(
         evidence=[mask_contact_details(line) for line in callback.evidence],
     )
     try:
-        state = await rights_client.report_provider_job(ctx.client, callback.request_id, report)
-    except rights_client.UnknownRequest:
+        state = await rights_requests.report_provider_job(ctx.client, callback.request_id, report)
+    except rights_requests.UnknownRequest:
         return error_response(404, "request_id", f"no open request with id {callback.request_id}")
-    except rights_client.RequestRefused as refused:
+    except rights_requests.RequestRefused as refused:
         field, _, problem = str(refused).partition(": ")
         return error_response(409, field, problem)
     return CallbackAccepted(request_id=callback.request_id, status=state.status)

@@ -20,10 +20,10 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from api.security import key_matches
+from client.connection import load_payload_codec
 from logs import configure_logging
 from rights.codec import EncryptionCodec, PayloadKeyError
 from rights.settings import Settings, load_settings
-from rights_client import load_payload_codec
 
 
 def create_codec_app(settings: Settings, codec: EncryptionCodec) -> FastAPI:

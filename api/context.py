@@ -8,9 +8,9 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from temporalio.client import Client
 
-from activities.links import LinkTokens
 from api.idempotency import IdempotencyKeys
 from api.throttle import Throttle
+from rights.links import LinkTokens
 from rights.settings import Settings
 
 

@@ -18,16 +18,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from activities.records import metadata
-
-intake_keys = sa.Table(
-    "intake_idempotency",
-    metadata,
-    sa.Column("key_hash", sa.String(64), primary_key=True),
-    sa.Column("body_hash", sa.String(64), nullable=False),
-    sa.Column("request_id", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
+from stores.records import create_records_schema, intake_idempotency
 
 PURPOSE = b"rights-intake-idempotency-v1"
 
@@ -40,7 +31,7 @@ class IdempotencyKeys:
     def __init__(self, engine: Engine, secret: bytes) -> None:
         self._engine = engine
         self._key = hmac.new(secret, PURPOSE, hashlib.sha256).digest()
-        metadata.create_all(engine, tables=[intake_keys])
+        create_records_schema(engine, intake_idempotency)
 
     def _digest(self, *parts: bytes) -> str:
         return hmac.new(self._key, b"\0".join(parts), hashlib.sha256).hexdigest()
@@ -52,7 +43,7 @@ class IdempotencyKeys:
         try:
             with self._engine.begin() as connection:
                 connection.execute(
-                    intake_keys.insert().values(
+                    intake_idempotency.insert().values(
                         key_hash=key_hash,
                         body_hash=body_hash,
                         request_id=request_id,
@@ -64,8 +55,8 @@ class IdempotencyKeys:
             pass
         with self._engine.connect() as connection:
             row = connection.execute(
-                sa.select(intake_keys.c.body_hash, intake_keys.c.request_id).where(
-                    intake_keys.c.key_hash == key_hash
+                sa.select(intake_idempotency.c.body_hash, intake_idempotency.c.request_id).where(
+                    intake_idempotency.c.key_hash == key_hash
                 )
             ).one()
         if not hmac.compare_digest(row.body_hash, body_hash):

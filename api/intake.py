@@ -1,4 +1,4 @@
-"""Intake: start a request over HTTP and read its status; thin over `rights_client`."""
+"""Intake: start a request over HTTP and read its status; thin over `client.rights_requests`."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, model_validator
 
-import rights_client
 from api.context import ApiContext, context
 from api.idempotency import IdempotencyConflict
 from api.security import bearer, matching_key
-from rights.deadlines import Jurisdiction
+from client import rights_requests
 from rights.models import (
     Agent,
     Channel,
@@ -24,9 +23,9 @@ from rights.models import (
     NewRequest,
     Requester,
     RequestState,
-    RequestType,
 )
 from rights.residence import jurisdiction_for_residence
+from rights.terms import Jurisdiction, RequestType
 
 router = APIRouter(prefix="/v1", tags=["intake"])
 
@@ -130,8 +129,8 @@ async def submit(
 ) -> Accepted | JSONResponse:
     """Start a privacy rights request; a retry with the same Idempotency-Key gets the same run."""
     try:
-        admitted = rights_client.admit_request(ctx.settings, body.new_request())
-    except rights_client.RequestRefused as error:
+        admitted = rights_requests.admit_request(ctx.settings, body.new_request())
+    except rights_requests.RequestRefused as error:
         field, _, problem = str(error).partition(": ")
         return error_response(422, field, problem)
     if idempotency_key is not None:
@@ -149,13 +148,13 @@ async def submit(
             )
         admitted = admitted.model_copy(update={"request_id": first_id})
     try:
-        await rights_client.start_request(ctx.client, ctx.settings, admitted)
-    except rights_client.DuplicateRequest:
+        await rights_requests.start_request(ctx.client, ctx.settings, admitted)
+    except rights_requests.DuplicateRequest:
         if idempotency_key is None:
             raise
     return Accepted(
         request_id=admitted.request_id,
-        workflow_id=rights_client.workflow_id(admitted.request_id),
+        workflow_id=rights_requests.workflow_id(admitted.request_id),
         status_url=str(request.url_for("request_status", request_id=admitted.request_id)),
     )
 
@@ -172,6 +171,6 @@ async def request_status(
 ) -> RequestState | JSONResponse:
     """The request step by step: statuses, due dates, provider outcomes; no personal data."""
     try:
-        return await rights_client.request_status(ctx.client, request_id)
-    except rights_client.UnknownRequest:
+        return await rights_requests.request_status(ctx.client, request_id)
+    except rights_requests.UnknownRequest:
         return error_response(404, "request_id", f"no request with id {request_id}")

@@ -23,11 +23,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import ValidationError
 
-import rights_client
 from api.context import ApiContext, context
 from api.throttle import Limit
+from client import rights_requests
 from rights.activity_inputs import LinkPurpose
-from rights.deadlines import Jurisdiction
 from rights.models import (
     REQUEST_ID_PATTERN,
     AnswerResult,
@@ -35,11 +34,11 @@ from rights.models import (
     ReconfirmationAnswer,
     RequestState,
     RequestStatus,
-    RequestType,
     VerificationAnswer,
     VerificationOutcome,
 )
-from rights.plans import REQUIRED_DATA_POINTS, VerificationStandard, needs_declaration
+from rights.plans import REQUIRED_DATA_POINTS, needs_declaration
+from rights.terms import Jurisdiction, RequestType, VerificationStandard
 
 router = APIRouter(prefix="/r/{request_id}", include_in_schema=False)
 security_log = structlog.get_logger("api.security")
@@ -216,8 +215,8 @@ async def waiting_for(
 ) -> RequestState | None:
     """The request's state if it is waiting for this answer; None for a closed link."""
     try:
-        state = await rights_client.request_status(ctx.client, request_id)
-    except rights_client.UnknownRequest:
+        state = await rights_requests.request_status(ctx.client, request_id)
+    except rights_requests.UnknownRequest:
         return None
     return state if state.status is status else None
 
@@ -294,7 +293,7 @@ async def verify(
         return malformed(ctx, request, request_id)
 
     async def what_happens_next(result: AnswerResult) -> str:
-        state = await rights_client.request_status(ctx.client, request_id)
+        state = await rights_requests.request_status(ctx.client, request_id)
         message = NEXT_STEP.get(state.type, "We are now acting on your request.")
         wanted = VerificationStandard(state.verification_standard)
         if wanted is VerificationStandard.REASONABLY_HIGH and result.standard_met == (
@@ -311,7 +310,7 @@ async def verify(
         request,
         request_id,
         "verify",
-        rights_client.answer_verification(ctx.client, request_id, answer),
+        rights_requests.answer_verification(ctx.client, request_id, answer),
         "Thank you: we have confirmed it is you",
         what_happens_next,
     )
@@ -353,7 +352,7 @@ async def confirm(
         request,
         request_id,
         "confirm-deletion",
-        rights_client.confirm_deletion(ctx.client, request_id, ReconfirmationAnswer(token=token)),
+        rights_requests.confirm_deletion(ctx.client, request_id, ReconfirmationAnswer(token=token)),
         "Deletion confirmed",
         what_happens_next,
     )
@@ -389,15 +388,15 @@ async def answered(
         if result.outcome is not VerificationOutcome.VERIFIED:
             return answer_refused(ctx, request, request_id, result)
         message = await what_happens_next(result)
-    except rights_client.WrongToken:
+    except rights_requests.WrongToken:
         await wrong_token(ctx, request, request_id, page_name, "wrong token")
         return bad_link(ctx, request, request_id)
-    except rights_client.LinkExpired:
+    except rights_requests.LinkExpired:
         return expired_link(ctx, request, request_id)
-    except rights_client.UnknownRequest:
+    except rights_requests.UnknownRequest:
         await wrong_token(ctx, request, request_id, page_name, "no such request")
         return not_ours(ctx, request)
-    except rights_client.RequestRefused:
+    except rights_requests.RequestRefused:
         return link_closed(ctx, request, request_id)
     return message_page(ctx, request, request_id, title, message)
 

@@ -15,15 +15,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from activities.records import metadata
-
-throttle_events = sa.Table(
-    "throttle_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("key_hash", sa.String(64), nullable=False, index=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-)
+from stores.records import create_records_schema, throttle_events
 
 PURPOSE = b"rights-page-throttle-v1"
 
@@ -41,7 +33,7 @@ class Throttle:
     def __init__(self, engine: Engine, secret: bytes) -> None:
         self._engine = engine
         self._key = hmac.new(secret, PURPOSE, hashlib.sha256).digest()
-        metadata.create_all(engine, tables=[throttle_events])
+        create_records_schema(engine, throttle_events)
 
     def fingerprint(self, scope: str, value: str) -> str:
         """A stable pseudonym for a value (an address, say) that logs may carry instead."""

@@ -28,22 +28,21 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import rights_client
 from bench.baseline import BaselineWorkflow
+from client import rights_requests
+from dev.sample_service import accounts, create_service_schema
 from rights import search_attributes
 from rights.codec import EncryptionCodec, encrypted_converter, format_keys, parse_keys
-from rights.deadlines import Jurisdiction
 from rights.models import (
     Channel,
     DataPoint,
     NewRequest,
     ReconfirmationAnswer,
     Requester,
-    RequestType,
     VerificationAnswer,
 )
 from rights.settings import Settings, load_settings
-from sample_service import accounts, create_service_schema
+from rights.terms import Jurisdiction, RequestType
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -115,7 +114,7 @@ def seed_people(settings: Settings, count: int) -> None:
 
 
 def registry_file(directory: Path, providers: int) -> Path:
-    base = (ROOT / "providers.toml").read_text()
+    base = (ROOT / "config" / "providers.toml").read_text()
     sql_block = base[
         base.index("[[providers]]") : base.index('[[providers]]\nname = "paper-archive"')
     ]
@@ -229,28 +228,28 @@ async def drive(stack: Stack, index: int, type: RequestType) -> dict[str, float]
     client, settings, outbox = stack.client, stack.settings, stack.settings.outbox_dir
     started = time.monotonic()
     wall_started = time.time()
-    request = await rights_client.submit_request(client, settings, new_request(index, type))
+    request = await rights_requests.submit_request(client, settings, new_request(index, type))
     rid = request.request_id
     receipt = await wait_for_file(outbox / f"{rid}-receipt-1.eml")
     receipt_latency = receipt.stat().st_mtime - wall_started
     verification = await wait_for_file(outbox / f"{rid}-verification-1.eml")
     phone = {DataPoint.PHONE: f"+1 415 555 {index:04d}"}
-    answer = await rights_client.answer_verification(
+    answer = await rights_requests.answer_verification(
         client, rid, VerificationAnswer(token=token_in(verification), data_points=phone)
     )
     if answer.outcome.value != "verified":
         raise RuntimeError(f"verification of {rid} refused: {answer.message}")
     if type is RequestType.DELETION:
         confirm = await wait_for_file(outbox / f"{rid}-deletion_reconfirmation-1.eml")
-        await rights_client.confirm_deletion(
+        await rights_requests.confirm_deletion(
             client, rid, ReconfirmationAnswer(token=token_in(confirm))
         )
     answered = time.monotonic()
-    handle = client.get_workflow_handle(rights_client.workflow_id(rid))
+    handle = client.get_workflow_handle(rights_requests.workflow_id(rid))
     try:
         await asyncio.wait_for(handle.result(), timeout=300)
     except TimeoutError:
-        state = await rights_client.request_status(client, rid)
+        state = await rights_requests.request_status(client, rid)
         raise RuntimeError(
             f"{rid} did not complete: {state.status.value}, open tasks {state.open_tasks}"
         ) from None
@@ -336,7 +335,7 @@ async def parked(stack: Stack, count: int, first_index: int, concurrency: int) -
     started = time.monotonic()
 
     async def park(index: int) -> None:
-        request = await rights_client.submit_request(
+        request = await rights_requests.submit_request(
             stack.client, stack.settings, new_request(first_index + index)
         )
         await wait_for_file(stack.settings.outbox_dir / f"{request.request_id}-verification-1.eml")
@@ -399,10 +398,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             access = await drive(running, args.requests + args.parked, RequestType.ACCESS)
             cost = {
                 "deletion": await history_cost(
-                    running.client, rights_client.workflow_id(run["sample_id"])
+                    running.client, rights_requests.workflow_id(run["sample_id"])
                 ),
                 "access": await history_cost(
-                    running.client, rights_client.workflow_id(str(access["request_id"]))
+                    running.client, rights_requests.workflow_id(str(access["request_id"]))
                 ),
             }
             base = await baseline(running, args.requests, args.concurrency)

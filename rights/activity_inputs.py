@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from pydantic import ConfigDict
+
 from rights.models import (
     DataPoint,
     Model,
@@ -23,7 +25,8 @@ from rights.models import (
     Retention,
     RightsRequest,
 )
-from rights.plans import AccessAnswer, ProviderAction, ReportFormat, VerificationStandard
+from rights.plans import AccessAnswer, ProviderAction, ReportFormat
+from rights.terms import VerificationStandard
 
 
 class ActivityName(StrEnum):
@@ -109,12 +112,16 @@ class IdentityMatch(Model):
 
 
 class PlanProvidersInput(Model):
-    request_id: str
+    # Tasks scheduled by 0.1.0 still carry its `request_id`: ignored, never refused.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
     action: ProviderAction
-    request: RightsRequest | None = None
+    request: RightsRequest
 
 
-class ProviderKind(StrEnum):
+class ProviderHandling(StrEnum):
+    """Who carries out a provider's part: a connector, or the privacy team by hand."""
+
     AUTOMATED = "automated"
     MANUAL = "manual"
 
@@ -123,7 +130,7 @@ class ProviderRef(Model):
     """A provider as the workflow sees it: where its activities run, how its jobs are polled."""
 
     name: str
-    kind: ProviderKind
+    kind: ProviderHandling
     category: str
     task_queue: str | None = None
     poll_every: timedelta = timedelta(minutes=1)
@@ -178,11 +185,6 @@ REPORT_EXPIRY_WORKFLOW = "ReportExpiryWorkflow"
 
 def report_expiry_id(request_id: str) -> str:
     return f"report-expiry-{request_id}"
-
-
-class ReportPublished(Model):
-    files: list[str]
-    expires_at: datetime
 
 
 class WriteRecordInput(Model):

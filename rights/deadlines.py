@@ -50,36 +50,13 @@ from typing import Final, NamedTuple
 import holidays
 from pydantic import BaseModel, ConfigDict
 
-
-class Jurisdiction(StrEnum):
-    US_CA = "US-CA"
-    US_CO = "US-CO"
-    US_CT = "US-CT"
-    US_VA = "US-VA"
-    US_UT = "US-UT"
-    US_TX = "US-TX"
-    US_OR = "US-OR"
-    US_FL = "US-FL"
-    EU = "EU"
-    GB = "GB"
-
-
-class RightType(StrEnum):
-    ACCESS = "access"
-    DELETION = "deletion"
-    CORRECTION = "correction"
-    PORTABILITY = "portability"
-    OPT_OUT = "opt_out"
-    LIMIT_SENSITIVE = "limit_sensitive"
-    RESTRICTION = "restriction"
-    OBJECTION = "objection"
-    APPEAL = "appeal"
+from rights.terms import Jurisdiction, RequestType
 
 
 class RightNotGranted(ValueError):
     """The law of the jurisdiction gives no such right, so there is no lawful date to invent."""
 
-    def __init__(self, jurisdiction: Jurisdiction, right: RightType) -> None:
+    def __init__(self, jurisdiction: Jurisdiction, right: RequestType) -> None:
         super().__init__(jurisdiction, right)
         self.jurisdiction = jurisdiction
         self.right = right
@@ -105,7 +82,7 @@ class DueDates(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     jurisdiction: Jurisdiction
-    type: RightType
+    type: RequestType
     received: date
     acknowledge_by: date | None
     respond_by: date
@@ -190,26 +167,27 @@ _GB = Rule(
     extended=Period(3, _MONTHS, f"UK GDPR Art. 12A (two further months); {_ICO}"),
 )
 
-_KNOW = (RightType.ACCESS, RightType.DELETION, RightType.CORRECTION, RightType.PORTABILITY)
-_STATE_RIGHTS = (*_KNOW, RightType.OPT_OUT)
-_GDPR_RIGHTS = (*_STATE_RIGHTS, RightType.RESTRICTION, RightType.OBJECTION)
+_KNOW = (RequestType.ACCESS, RequestType.DELETION, RequestType.CORRECTION, RequestType.PORTABILITY)
+_STATE_RIGHTS = (*_KNOW, RequestType.OPT_OUT)
+_GDPR_RIGHTS = (*_STATE_RIGHTS, RequestType.RESTRICTION, RequestType.OBJECTION)
 
 
-def _with_appeal(rule: Rule, appeal: Rule) -> dict[RightType, Rule]:
-    return {**dict.fromkeys(_STATE_RIGHTS, rule), RightType.APPEAL: appeal}
+def _with_appeal(rule: Rule, appeal: Rule) -> dict[RequestType, Rule]:
+    return {**dict.fromkeys(_STATE_RIGHTS, rule), RequestType.APPEAL: appeal}
 
 
-_RULES: Final[Mapping[Jurisdiction, Mapping[RightType, Rule]]] = {
+_RULES: Final[Mapping[Jurisdiction, Mapping[RequestType, Rule]]] = {
     Jurisdiction.US_CA: {
         **dict.fromkeys(_KNOW, _CA_KNOW),
-        RightType.OPT_OUT: _CA_OPT_OUT,
-        RightType.LIMIT_SENSITIVE: _CA_LIMIT,
+        RequestType.OPT_OUT: _CA_OPT_OUT,
+        RequestType.LIMIT_SENSITIVE: _CA_LIMIT,
     },
     Jurisdiction.US_CO: _with_appeal(_CO, _CO_APPEAL),
     Jurisdiction.US_CT: _with_appeal(_CT, _CT_APPEAL),
     Jurisdiction.US_VA: _with_appeal(_VA, _VA_APPEAL),
     Jurisdiction.US_UT: dict.fromkeys(  # no correction right: see the module docstring
-        (RightType.ACCESS, RightType.DELETION, RightType.PORTABILITY, RightType.OPT_OUT), _UT
+        (RequestType.ACCESS, RequestType.DELETION, RequestType.PORTABILITY, RequestType.OPT_OUT),
+        _UT,
     ),
     Jurisdiction.US_TX: _with_appeal(_TX, _TX_APPEAL),
     Jurisdiction.US_OR: _with_appeal(_OR, _OR_APPEAL),
@@ -228,13 +206,13 @@ EEA_STATES: Final = frozenset({
 """Where a main establishment can be (Art. 4(16) GDPR); EEA states apply the GDPR too."""
 
 
-def granted_rights(jurisdiction: Jurisdiction) -> frozenset[RightType]:
+def granted_rights(jurisdiction: Jurisdiction) -> frozenset[RequestType]:
     """The request types the jurisdiction's law grants, as the product reads it."""
     return frozenset(_RULES[Jurisdiction(jurisdiction)])
 
 
 def due_dates(
-    jurisdiction: Jurisdiction, right: RightType, received: date, *, eu_establishment: str = "IE"
+    jurisdiction: Jurisdiction, right: RequestType, received: date, *, eu_establishment: str = "IE"
 ) -> DueDates:
     """Deadlines for a request received on ``received`` (the business's local date).
 
@@ -243,7 +221,7 @@ def due_dates(
     right, and ``ValueError`` where no holiday calendar covers a year the count reaches,
     rather than inventing a date.
     """
-    jurisdiction, right = Jurisdiction(jurisdiction), RightType(right)
+    jurisdiction, right = Jurisdiction(jurisdiction), RequestType(right)
     if isinstance(received, datetime):
         raise TypeError("received must be a date in the business's local time, not a datetime")
     if eu_establishment not in EEA_STATES:

@@ -15,7 +15,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from rights.deadlines import DueDates, Jurisdiction
+from rights.deadlines import DueDates
+from rights.terms import SUBMITTABLE, Jurisdiction, RequestType, VerificationStandard
 from rights.text import name_problem
 
 REQUEST_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{7,63}$"
@@ -27,17 +28,6 @@ LongText = Annotated[str, Field(min_length=1, max_length=5000)]
 
 class Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RequestType(StrEnum):
-    """The rights this service fulfils end to end (values match `rights.deadlines.RightType`)."""
-
-    ACCESS = "access"
-    DELETION = "deletion"
-    CORRECTION = "correction"
-    PORTABILITY = "portability"
-    OPT_OUT = "opt_out"
-    LIMIT_SENSITIVE = "limit_sensitive"
 
 
 class Channel(StrEnum):
@@ -91,6 +81,8 @@ class NewRequest(Model):
 
     @model_validator(mode="after")
     def _corrections_match_type(self) -> NewRequest:
+        if self.type not in SUBMITTABLE:
+            raise ValueError(f"type: {self.type.value} requests cannot be submitted yet")
         if self.type is RequestType.CORRECTION and not self.corrections:
             raise ValueError("corrections: a correction request must list what is wrong")
         if self.type is not RequestType.CORRECTION and self.corrections:
@@ -287,7 +279,7 @@ class RequestState(BaseModel):
     extended: bool = False
     extension_reason: str | None = None
     steps: list[StepState]
-    verification_standard: str = "none"
+    verification_standard: VerificationStandard = VerificationStandard.NONE
     verification_attempts: int = 0
     provider_outcomes: list[ProviderOutcome] = []
     open_tasks: list[ProviderTask] = []
@@ -316,8 +308,7 @@ class AnswerResult(Model):
     outcome: VerificationOutcome
     attempts_left: int
     message: str
-    # The verification standard the answer met (`rights.plans.VerificationStandard`).
-    standard_met: str | None = None
+    standard_met: VerificationStandard | None = None
 
 
 class OperatorNote(Model):

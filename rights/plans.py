@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from rights.deadlines import Jurisdiction
-from rights.models import RequestType, RightsRequest
+from rights.models import RightsRequest
+from rights.terms import Jurisdiction, RequestType, VerificationStandard
 
 
 class ProviderAction(StrEnum):
@@ -32,12 +32,6 @@ class ProviderAction(StrEnum):
     CORRECT = "correct"
     OPT_OUT = "opt_out"
     LIMIT_SENSITIVE = "limit_sensitive"
-
-
-class VerificationStandard(StrEnum):
-    NONE = "none"
-    REASONABLE = "reasonable"
-    REASONABLY_HIGH = "reasonably_high"
 
 
 class AccessAnswer(StrEnum):

@@ -8,7 +8,8 @@ the CPPA accepts complaints.
 
 from __future__ import annotations
 
-from rights.deadlines import Jurisdiction, RightType, granted_rights
+from rights.deadlines import granted_rights
+from rights.terms import Jurisdiction, RequestType
 
 _AUTHORITY: dict[Jurisdiction, str] = {
     Jurisdiction.US_CA: "the California Privacy Protection Agency (cppa.ca.gov)",
@@ -26,7 +27,7 @@ _AUTHORITY: dict[Jurisdiction, str] = {
 
 def further_rights(jurisdiction: Jurisdiction) -> list[str]:
     rights = []
-    if RightType.APPEAL in granted_rights(jurisdiction):
+    if RequestType.APPEAL in granted_rights(jurisdiction):
         rights.append(
             "You may appeal this decision by replying to this email with the word APPEAL "
             "and your reasons; we will answer within the period the law sets."

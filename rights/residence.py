@@ -7,7 +7,8 @@ error naming the residence, so a request is never handled under a law that does 
 
 from __future__ import annotations
 
-from rights.deadlines import EEA_STATES, Jurisdiction
+from rights.deadlines import EEA_STATES
+from rights.terms import Jurisdiction
 
 _UK = {"GB", "UK"}
 

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     mail_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     records_database_url: str | None = None
     service_database_url: str | None = None
-    provider_registry: Path = Path("providers.toml")
+    provider_registry: Path = Path("config/providers.toml")
     public_base_url: str = "http://127.0.0.1:8000"
     link_token_secret: SecretStr | None = None
     payload_keys: SecretStr | None = None

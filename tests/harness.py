@@ -22,11 +22,11 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-import rights_client
-from activities.providers.registry import Registry, load_registry
+from activities.providers.kinds import load_registry
+from client import rights_requests
+from dev.sample_service import SAMPLE_PEOPLE, accounts, add_person, create_service_schema
 from rights.activity_inputs import report_expiry_id
 from rights.codec import EncryptionCodec, format_keys, parse_keys
-from rights.deadlines import Jurisdiction
 from rights.models import (
     Agent,
     Channel,
@@ -38,13 +38,13 @@ from rights.models import (
     Requester,
     RequestState,
     RequestStatus,
-    RequestType,
     RightsRequest,
     VerificationAnswer,
     VerificationOutcome,
 )
+from rights.registry import Registry
 from rights.settings import Settings, load_settings
-from sample_service import SAMPLE_PEOPLE, accounts, add_person, create_service_schema
+from rights.terms import Jurisdiction, RequestType
 from worker import build_activities, build_workers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ PRODUCTION: dict[str, Any] = {
 
 def default_registry(*, manual: bool = True) -> Registry:
     """The shipped registry's service database (and paper archive): no sandbox APIs."""
-    registry = load_registry(ROOT / "providers.toml")
+    registry = load_registry(ROOT / "config" / "providers.toml")
     kinds = {"sql", "manual"} if manual else {"sql"}
     return registry.model_copy(
         update={"providers": [p for p in registry.providers if p.kind in kinds]}
@@ -154,7 +154,7 @@ class Harness:
         )
         # The time-skipping server's clock is shared by all tests and runs ahead of the wall
         # clock once a test skips time, so receipt is stamped with the server's own time.
-        request = await rights_client.submit_request(
+        request = await rights_requests.submit_request(
             self.client,
             self.settings,
             new,
@@ -165,10 +165,10 @@ class Harness:
         return request
 
     def handle(self, request_id: str) -> WorkflowHandle[Any, Any]:
-        return self.client.get_workflow_handle(rights_client.workflow_id(request_id))
+        return self.client.get_workflow_handle(rights_requests.workflow_id(request_id))
 
     async def status(self, request_id: str) -> RequestState:
-        return await rights_client.request_status(self.client, request_id)
+        return await rights_requests.request_status(self.client, request_id)
 
     async def wait_for(
         self, request_id: str, condition: Callable[[RequestState], bool], *, seconds: float = 30
@@ -233,8 +233,8 @@ class Harness:
             description = await self.handle(request_id).describe()
             if description.status is not WorkflowExecutionStatus.RUNNING:
                 continue
-            with contextlib.suppress(rights_client.RequestRefused):
-                await rights_client.deny(
+            with contextlib.suppress(rights_requests.RequestRefused):
+                await rights_requests.deny(
                     self.client, request_id, DenyInput(reason="closed at the end of the test")
                 )
             await self.result(request_id)
@@ -247,7 +247,7 @@ class Harness:
         `workflow_id` is a request id, or with `workflow="expiry"` the id of another workflow.
         """
         if workflow == "request":
-            workflow_id = rights_client.workflow_id(workflow_id)
+            workflow_id = rights_requests.workflow_id(workflow_id)
         self._to_record.append((workflow_id, name))
 
     async def write_recorded_histories(self) -> None:
@@ -270,7 +270,7 @@ class Harness:
         clock years ahead once the run has ended, which would date every later test's receipt.
         """
         handle = self.client.get_workflow_handle(
-            rights_client.workflow_id(request_id), result_type=RequestState
+            rights_requests.workflow_id(request_id), result_type=RequestState
         )
         while True:
             try:
@@ -313,7 +313,7 @@ async def verify(harness: Harness, request_id: str) -> None:
     """Answer the verification link with Maria's phone number, as she would."""
     await harness.wait_for_notice(request_id, "verification")
     token = harness.link_token(request_id, "verification")
-    result = await rights_client.answer_verification(
+    result = await rights_requests.answer_verification(
         harness.client,
         request_id,
         VerificationAnswer(token=token, data_points={DataPoint.PHONE: MARIA[2]}),
@@ -325,7 +325,7 @@ async def verify_and_reconfirm(harness: Harness, request_id: str) -> None:
     """Take a deletion through verification and reconfirmation to fulfilment."""
     await verify(harness, request_id)
     await harness.wait_for_notice(request_id, "deletion_reconfirmation")
-    answer = await rights_client.confirm_deletion(
+    answer = await rights_requests.confirm_deletion(
         harness.client,
         request_id,
         ReconfirmationAnswer(token=harness.link_token(request_id, "deletion_reconfirmation")),

@@ -7,8 +7,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from activities.providers.registry import (
-    ACTIONS_BY_KIND,
+from activities.providers import kinds
+from dev.sandbox import SANDBOX_AGENT_EMAIL, sandbox_for
+from dev.sandbox.server import Place, SandboxProvider
+from rights.plans import ProviderAction
+from rights.registry import (
     Disclosure,
     HttpApi,
     ProviderEntry,
@@ -16,9 +19,6 @@ from activities.providers.registry import (
     Registry,
     RetentionRule,
 )
-from rights.plans import ProviderAction
-from sandbox import SANDBOX_AGENT_EMAIL, sandbox_for
-from sandbox.server import SandboxProvider
 from tests.harness import default_registry
 
 KINDS = ["stripe", "sendgrid_contacts", "segment", "hubspot", "zendesk", "webhook"]
@@ -62,7 +62,7 @@ def api_entry(
         name=name,
         kind=kind,  # type: ignore[arg-type]
         category=f"{name} records",
-        serves=sorted(ACTIONS_BY_KIND[kind] & {ProviderAction.DELETE, ProviderAction.ACCESS}),
+        serves=sorted(kinds.KINDS[kind].actions & {ProviderAction.DELETE, ProviderAction.ACCESS}),
         disclosure=Disclosure(
             sources=["you"],
             purposes=[f"what {name} is for"],
@@ -96,7 +96,7 @@ def running_provider(
 ) -> Iterator[Provider]:
     name = name or kind.replace("_", "-")
     token = f"test-{name}-token"
-    sandbox = sandbox_for(kind, token, provider=name, callback_base_url=callback_base_url)
+    sandbox = sandbox_for(kind, token, Place(provider=name, callback_base_url=callback_base_url))
     for person in people or []:
         sandbox.add_person(*person)
     with sandbox:

@@ -28,12 +28,12 @@ from temporalio.client import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-import rights_client
 from api.app import create_app
-from api.idempotency import intake_keys
+from client import rights_requests
+from dev.sample_service import messages
 from rights.codec import encrypted_converter
 from rights.models import OutcomeStatus, ProviderTaskDone, RequestStatus
-from sample_service import messages
+from stores.records import intake_idempotency
 from tests.conftest import BIN
 from tests.harness import INTAKE_KEY, MARIA, TEST_CODEC, Harness
 
@@ -129,7 +129,7 @@ async def test_deletion_through_intake_links_and_pages(
     assert used_again.status_code == 410 and "no longer valid" in used_again.text
 
     await harness.wait_for(rid, lambda s: bool(s.open_tasks))
-    await rights_client.provider_task_done(
+    await rights_requests.provider_task_done(
         harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
     )
     assert (await harness.result(rid)).status is RequestStatus.COMPLETED
@@ -227,7 +227,7 @@ async def test_access_report_link_serves_the_report_until_it_expires(
         verify.split("?")[0], data={"token": verify.split("token=")[1], "phone": MARIA[2]}
     )
     await harness.wait_for(rid, lambda s: bool(s.open_tasks))
-    await rights_client.provider_task_done(
+    await rights_requests.provider_task_done(
         harness.client,
         rid,
         ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
@@ -284,7 +284,7 @@ async def test_portability_downloads_csv_files_safe_to_open(
         },
     )
     await harness.wait_for(rid, lambda s: bool(s.open_tasks))
-    await rights_client.provider_task_done(
+    await rights_requests.provider_task_done(
         harness.client,
         rid,
         ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
@@ -315,7 +315,7 @@ async def test_portability_downloads_csv_files_safe_to_open(
 def no_run_started(harness: Harness, starts: StartRecorder) -> None:
     assert starts.attempted == []
     with harness.records_engine.connect() as db:
-        assert db.execute(sa.select(sa.func.count()).select_from(intake_keys)).scalar() == 0
+        assert db.execute(sa.select(sa.func.count()).select_from(intake_idempotency)).scalar() == 0
 
 
 @pytest.mark.parametrize(
@@ -457,7 +457,7 @@ async def test_idempotency_keys_belong_to_the_intake_system_that_sent_them(
     for answer in (first, other):
         harness.track(answer.json()["request_id"])
     with harness.records_engine.connect() as db:
-        stored = db.execute(sa.select(intake_keys.c.key_hash)).scalars().all()
+        stored = db.execute(sa.select(intake_idempotency.c.key_hash)).scalars().all()
     assert "order-1" not in "".join(stored) and len(set(stored)) == 2
 
 

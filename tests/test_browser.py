@@ -15,7 +15,8 @@ from playwright.async_api import async_playwright
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from rights.models import RequestStatus, RequestType
+from rights.models import RequestStatus
+from rights.terms import RequestType
 from tests.harness import MARIA, Harness
 from tests.live_server import free_port, serving
 

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from temporalio.exceptions import ApplicationError
 
-from activities.providers import build_connector
-from activities.providers.connector import Connector, Journal, Step, Subject
+from activities.providers.connector import Connector, Journal, Parts, Subject
+from activities.providers.kinds import connector_for
+from dev.sandbox.server import Reply
 from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ProviderAction
-from sandbox.server import Reply
 from tests.provider_sandboxes import (
     ASYNC_JOBS,
     EFFECT,
@@ -47,13 +47,22 @@ RATE_LIMIT_WAIT = {
 }
 
 
+def connector(
+    provider: Provider, journal: Journal, reports_dir: Path, environ: dict[str, str] | None = None
+) -> Connector:
+    parts = Parts(environ or provider.environ, reports_dir, journal, journal.engine)
+    built = connector_for(provider.entry, parts)
+    assert built is not None
+    return built
+
+
 class Fixture:
     def __init__(self, provider: Provider, journal: Journal, reports_dir: Path) -> None:
         self.provider = provider
         self.sandbox = provider.sandbox
         self.journal = journal
         self.reports_dir = reports_dir
-        self.connector: Connector = build_connector(provider.entry, provider.environ, reports_dir)
+        self.connector = connector(provider, journal, reports_dir)
         self.subject = Subject(
             request_id=uuid.uuid4().hex, email=ANA[0], account_id=ANA[2], specific_pieces=True
         )
@@ -75,18 +84,11 @@ class Fixture:
         self, action: ProviderAction = ProviderAction.DELETE, subject: Subject | None = None
     ) -> ProviderOutcome:
         subject = subject or self.subject
-        name = self.provider.entry.name
-
-        def step() -> Step:
-            return self.journal.step(subject.request_id, name, action)
-
-        outcome = self._attempt(lambda: self.connector.fulfil(subject, action, step()))
+        outcome = self._attempt(lambda: self.connector.fulfil(subject, action))
         while outcome.job is not None:
             job = outcome.job.model_copy(update={"polls": self.polls})
             self.states.append(job.state)
-            outcome = self._attempt(
-                lambda job=job: self.connector.resume(subject, action, job, step())
-            )
+            outcome = self._attempt(lambda job=job: self.connector.resume(subject, action, job))
             self.polls += 1
         return outcome
 
@@ -150,11 +152,7 @@ def test_lost_response_then_retry_deletes_once_and_reports_done(fx: Fixture) -> 
     assert fx.sandbox.effective_deletions == 1
     # The activity completing but its result getting lost: the journal answers, no new call.
     calls = len(fx.sandbox.calls)
-    again = fx.connector.fulfil(
-        fx.subject,
-        ProviderAction.DELETE,
-        fx.journal.step(fx.subject.request_id, fx.provider.entry.name, ProviderAction.DELETE),
-    )
+    again = fx.connector.fulfil(fx.subject, ProviderAction.DELETE)
     assert again == outcome
     assert len(fx.sandbox.calls) == calls
 
@@ -325,7 +323,7 @@ def test_webhook_signature_is_checked_by_the_receiver(journal: Journal, tmp_path
     with running_provider("webhook", people=[ANA]) as provider:
         wrong = {**provider.environ, "WEBHOOK_TOKEN": "not-the-shared-secret"}
         fixture = Fixture(provider, journal, tmp_path)
-        fixture.connector = build_connector(provider.entry, wrong, tmp_path)
+        fixture.connector = connector(provider, journal, tmp_path, wrong)
         with pytest.raises(ApplicationError) as refused:
             fixture.drive()
     assert refused.value.type == "ProviderRejected" and "401" in str(refused.value)

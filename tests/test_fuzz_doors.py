@@ -37,12 +37,12 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.providers.registry import load_registry
-from activities.providers.webhook import signed_headers
+from activities.providers.kinds import load_registry
 from api.app import create_app
 from api.codec_server import create_codec_app
 from logs import configure_logging
-from rights.models import RequestType
+from rights.signatures import signed_headers
+from rights.terms import RequestType
 from tests.harness import INTAKE_KEY, MARIA, ROOT, TEST_CODEC, Harness
 from tests.test_api import StartRecorder
 
@@ -231,7 +231,7 @@ def callback_probes(draw: st.DrawFn) -> Probe:
     )
     content = json.dumps(body).encode()
     if draw(st.booleans()):
-        headers = signed_headers(CALLBACK_SECRET, content)
+        headers = signed_headers(CALLBACK_SECRET, content, now=time.time())
     else:
         headers = {
             "X-Rights-Timestamp": draw(
@@ -320,7 +320,7 @@ async def doors(
 ) -> AsyncIterator[dict[str, httpx.AsyncClient]]:
     config = harness.client.config()
     config["interceptors"] = [starts]
-    registry = load_registry(ROOT / "providers.toml")
+    registry = load_registry(ROOT / "config" / "providers.toml")
     app = create_app(
         harness.settings,
         Client(**config),

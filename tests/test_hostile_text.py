@@ -20,14 +20,13 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from activities.links import LinkTokens
 from activities.mail import OutboxMailer
 from activities.notices import NoticeActivities, NoticeTemplates
-from activities.providers.registry import load_registry
-from activities.records import NoticeLedger, create_records_schema
+from activities.providers.kinds import load_registry
+from activities.records import NoticeLedger
 from api.app import create_app, page_templates
 from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, SendNoticeInput
-from rights.deadlines import Jurisdiction
+from rights.links import LinkTokens
 from rights.models import (
     Agent,
     Channel,
@@ -37,13 +36,14 @@ from rights.models import (
     ProviderTask,
     Recipient,
     Requester,
-    RequestType,
     Retention,
     RightsRequest,
     TaskReason,
 )
 from rights.plans import AccessAnswer
 from rights.settings import load_settings
+from rights.terms import Jurisdiction, RequestType
+from stores.records import create_records_schema
 from tests.harness import INTAKE_KEY, ROOT, default_registry
 
 BASE = "https://privacy.health.example"
@@ -318,7 +318,7 @@ async def test_non_ascii_tokens_and_signatures_are_refused_not_errors(
         intake_api_keys=INTAKE_KEY,
         link_token_secret="test-link-secret-0123456789abcdef",
     )
-    registry = load_registry(ROOT / "providers.toml")
+    registry = load_registry(ROOT / "config" / "providers.toml")
     app = create_app(
         settings,
         client=_unreachable(),

@@ -14,11 +14,10 @@ from sqlalchemy.engine import Engine
 
 from activities.data_points import canonical
 from activities.identity import IdentityActivities
+from dev.sample_service import accounts, add_person, create_service_schema
 from rights.activity_inputs import IdentityMatch, MatchIdentityInput
-from rights.deadlines import Jurisdiction
-from rights.models import Channel, DataPoint, Requester, RequestType, RightsRequest
-from rights.plans import VerificationStandard
-from sample_service import accounts, add_person, create_service_schema
+from rights.models import Channel, DataPoint, Requester, RightsRequest
+from rights.terms import Jurisdiction, RequestType, VerificationStandard
 from tests.harness import MARIA, default_registry
 
 NO_PHONE = ("no.phone@example.com", "Noor Haddad", "", "1990-05-01", "94110")

@@ -16,18 +16,19 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-import rights_client
+from client import connection, rights_requests
 from rights.codec import REFUSED_PLAINTEXT, EncryptionCodec, encrypted_converter, parse_keys
-from rights.models import DenyInput, OperatorNote, RequestStatus, RequestType
+from rights.models import DenyInput, OperatorNote, RequestStatus
 from rights.settings import load_settings
+from rights.terms import RequestType
 from tests.harness import PRODUCTION, TEST_PAYLOAD_KEYS, Harness
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"reason": "closed"}')
 
 
 async def test_the_production_codec_refuses_what_it_did_not_seal(tmp_path: Path) -> None:
-    production = rights_client.load_payload_codec(load_settings(**PRODUCTION, data_dir=tmp_path))
-    development = rights_client.load_payload_codec(load_settings(_env_file=None, data_dir=tmp_path))
+    production = connection.load_payload_codec(load_settings(**PRODUCTION, data_dir=tmp_path))
+    development = connection.load_payload_codec(load_settings(_env_file=None, data_dir=tmp_path))
 
     (refused,) = await production.decode([PLAIN])
     (passed,) = await development.decode([PLAIN])
@@ -50,13 +51,13 @@ async def test_a_client_without_the_keys_cannot_steer_a_request(
         rid = request.request_id
         await harness.wait_for_notice(rid, "verification")
 
-        with pytest.raises(rights_client.RequestRefused):
-            await rights_client.deny(outsider, rid, DenyInput(reason="closed by an outsider"))
-        with pytest.raises(rights_client.RequestRefused):
-            await rights_client.verify_manually(outsider, rid, OperatorNote(note="trust me"))
+        with pytest.raises(rights_requests.RequestRefused):
+            await rights_requests.deny(outsider, rid, DenyInput(reason="closed by an outsider"))
+        with pytest.raises(rights_requests.RequestRefused):
+            await rights_requests.verify_manually(outsider, rid, OperatorNote(note="trust me"))
         untouched = await harness.status(rid)
 
-        await rights_client.deny(keyholder, rid, DenyInput(reason="closed by the privacy team"))
+        await rights_requests.deny(keyholder, rid, DenyInput(reason="closed by the privacy team"))
         final = await harness.result(rid)
 
     assert untouched.status is RequestStatus.AWAITING_VERIFICATION

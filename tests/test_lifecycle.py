@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from temporalio.testing import WorkflowEnvironment
 
-import rights_client
+from client import rights_requests
+from dev.sample_service import accounts, appointments, messages, payments
 from rights.activity_inputs import report_expiry_id
-from rights.deadlines import Jurisdiction
 from rights.models import (
     Agent,
     CorrectionItem,
@@ -26,13 +26,12 @@ from rights.models import (
     ProviderTaskDone,
     ReconfirmationAnswer,
     RequestStatus,
-    RequestType,
     StepStatus,
     VerificationAnswer,
     VerificationOutcome,
 )
 from rights.plans import ACCESS_ANSWER_WORDS, AccessAnswer
-from sample_service import accounts, appointments, messages, payments
+from rights.terms import Jurisdiction, RequestType
 from tests.harness import MARIA, Harness, verify, verify_and_reconfirm
 
 PHONE = {DataPoint.PHONE: MARIA[2]}
@@ -50,13 +49,13 @@ async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Ha
     await verify(harness, rid)
     await harness.wait_for_notice(rid, "deletion_reconfirmation")
     confirm = harness.link_token(rid, "deletion_reconfirmation")
-    answer = await rights_client.confirm_deletion(
+    answer = await rights_requests.confirm_deletion(
         harness.client, rid, ReconfirmationAnswer(token=confirm)
     )
     assert answer.outcome is VerificationOutcome.VERIFIED
 
     await harness.wait_for(rid, lambda s: any(t.provider == "paper-archive" for t in s.open_tasks))
-    await rights_client.provider_task_done(
+    await rights_requests.provider_task_done(
         harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
     )
     harness.save_history_if_recording(rid, "deletion_completed")
@@ -90,7 +89,7 @@ async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Ha
 
 async def close_paper_archive(harness: Harness, request_id: str) -> None:
     await harness.wait_for(request_id, lambda s: bool(s.open_tasks))
-    await rights_client.provider_task_done(
+    await rights_requests.provider_task_done(
         harness.client,
         request_id,
         ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
@@ -150,7 +149,7 @@ async def test_specific_pieces_after_the_reasonably_high_standard(harness: Harne
     request = await harness.submit(RequestType.ACCESS, specific_pieces=True)
     rid = request.request_id
     await harness.wait_for_notice(rid, "verification")
-    result = await rights_client.answer_verification(
+    result = await rights_requests.answer_verification(
         harness.client,
         rid,
         VerificationAnswer(
@@ -185,12 +184,12 @@ async def test_specific_pieces_fall_back_to_categories_below_the_high_standard(
     await harness.wait_for_notice(rid, "verification")
     token = harness.link_token(rid, "verification")
 
-    wrong_phone = await rights_client.answer_verification(
+    wrong_phone = await rights_requests.answer_verification(
         harness.client,
         rid,
         VerificationAnswer(token=token, data_points={DataPoint.PHONE: "+1 415 555 9999"}),
     )
-    no_declaration = await rights_client.answer_verification(
+    no_declaration = await rights_requests.answer_verification(
         harness.client,
         rid,
         VerificationAnswer(
@@ -293,8 +292,8 @@ async def test_wrong_tokens_never_use_up_the_requesters_attempts(harness: Harnes
     await harness.wait_for_notice(rid, "verification")
 
     for _ in range(harness.settings.verification_max_attempts * 2):
-        with pytest.raises(rights_client.WrongToken):
-            await rights_client.answer_verification(
+        with pytest.raises(rights_requests.WrongToken):
+            await rights_requests.answer_verification(
                 harness.client, rid, VerificationAnswer(token="x" * 43, data_points=PHONE)
             )
     state = await harness.status(rid)
@@ -314,12 +313,12 @@ async def test_verification_attempts_are_exhausted_by_wrong_details(harness: Har
     )
 
     outcomes = [
-        (await rights_client.answer_verification(harness.client, rid, wrong)).outcome
+        (await rights_requests.answer_verification(harness.client, rid, wrong)).outcome
         for _ in range(harness.settings.verification_max_attempts)
     ]
     # Refused by the validator while the run is still closing, or unknown once it has closed.
-    with pytest.raises((rights_client.RequestRefused, rights_client.UnknownRequest)):
-        await rights_client.answer_verification(harness.client, rid, wrong)
+    with pytest.raises((rights_requests.RequestRefused, rights_requests.UnknownRequest)):
+        await rights_requests.answer_verification(harness.client, rid, wrong)
     harness.save_history_if_recording(rid, "verification_attempts_exhausted")
     final = await harness.result(rid)
 
@@ -357,7 +356,7 @@ async def test_agent_rejected_closes_without_verification(harness: Harness) -> N
     assert operator_mail["To"] == harness.settings.operator_email
     assert AGENT.authorization_url in harness.text(rid, "agent_authorization_needed")  # type: ignore[operator]
 
-    await rights_client.reject_agent(
+    await rights_requests.reject_agent(
         harness.client, rid, DenyInput(reason="the signed permission was not provided")
     )
     harness.save_history_if_recording(rid, "agent_rejected")
@@ -374,10 +373,10 @@ async def test_agent_approved_then_requester_verifies_directly(harness: Harness)
     request = await harness.submit(RequestType.ACCESS, agent=AGENT)
     rid = request.request_id
     await harness.wait_for_status(rid, RequestStatus.AWAITING_AGENT_AUTHORIZATION)
-    with pytest.raises(rights_client.RequestRefused, match="not waiting for identity"):
-        await rights_client.verify_manually(harness.client, rid, OperatorNote())
+    with pytest.raises(rights_requests.RequestRefused, match="not waiting for identity"):
+        await rights_requests.verify_manually(harness.client, rid, OperatorNote())
 
-    await rights_client.approve_agent(harness.client, rid, OperatorNote(note="POA on file"))
+    await rights_requests.approve_agent(harness.client, rid, OperatorNote(note="POA on file"))
     await verify(harness, rid)
 
     assert harness.message(rid, "verification")["To"] == MARIA[0]
@@ -393,7 +392,7 @@ async def test_operator_deny_sends_the_reason_and_further_rights(harness: Harnes
     await harness.wait_for_status(rid, RequestStatus.AWAITING_VERIFICATION)
     reason = "the records are subject to a litigation hold (C.R.S. 6-1-1304(3)(a)(IV))"
 
-    await rights_client.deny(harness.client, rid, DenyInput(reason=reason))
+    await rights_requests.deny(harness.client, rid, DenyInput(reason=reason))
     harness.save_history_if_recording(rid, "operator_denied")
     final = await harness.result(rid)
 
@@ -406,8 +405,8 @@ async def test_operator_deny_sends_the_reason_and_further_rights(harness: Harnes
     with harness.records_engine.connect() as db:
         record = db.execute(sa.text("select status, denial_basis from compliance_records")).one()
     assert tuple(record) == ("denied", reason)
-    with pytest.raises(rights_client.UnknownRequest):
-        await rights_client.deny(harness.client, rid, DenyInput(reason=reason))
+    with pytest.raises(rights_requests.UnknownRequest):
+        await rights_requests.deny(harness.client, rid, DenyInput(reason=reason))
 
 
 async def test_withdrawn_request_stops_and_confirms(harness: Harness) -> None:
@@ -416,7 +415,7 @@ async def test_withdrawn_request_stops_and_confirms(harness: Harness) -> None:
     await verify(harness, rid)
     await harness.wait_for_status(rid, RequestStatus.AWAITING_RECONFIRMATION)
 
-    await rights_client.withdraw(harness.client, rid, OperatorNote(note="requester phoned"))
+    await rights_requests.withdraw(harness.client, rid, OperatorNote(note="requester phoned"))
     harness.save_history_if_recording(rid, "withdrawn")
     final = await harness.result(rid)
 
@@ -442,7 +441,7 @@ async def test_extension_notice_while_task_open_then_response_before_extended_da
 
     await harness.env.sleep(timedelta(days=41))
     state = await harness.wait_for_notice(rid, "extension")
-    await rights_client.provider_task_done(
+    await rights_requests.provider_task_done(
         harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
     )
     harness.save_history_if_recording(rid, "extended_then_completed")
@@ -469,7 +468,7 @@ async def test_operator_alert_near_the_extended_date(harness: Harness) -> None:
     assert "paper-archive" in harness.text(rid, "operator_deadline_alert")
     sent = next(n for n in state.notices if n.kind.value == "operator_deadline_alert")
     assert sent.sent_at.date() < state.respond_by
-    await rights_client.deny(harness.client, rid, DenyInput(reason="closing the test run"))
+    await rights_requests.deny(harness.client, rid, DenyInput(reason="closing the test run"))
     harness.save_history_if_recording(rid, "operator_alerted")
     assert (await harness.result(rid)).status is RequestStatus.DENIED
 
@@ -477,13 +476,13 @@ async def test_operator_alert_near_the_extended_date(harness: Harness) -> None:
 async def test_operator_extension_is_bounded_by_law(harness: Harness) -> None:
     rid = await reach_open_manual_task(harness)
 
-    with pytest.raises(rights_client.RequestRefused, match="would pass the latest lawful date"):
-        await rights_client.extend(harness.client, rid, ExtendInput(reason="complex", days=46))
-    state = await rights_client.extend(
+    with pytest.raises(rights_requests.RequestRefused, match="would pass the latest lawful date"):
+        await rights_requests.extend(harness.client, rid, ExtendInput(reason="complex", days=46))
+    state = await rights_requests.extend(
         harness.client, rid, ExtendInput(reason="the archive is off site", days=30)
     )
-    with pytest.raises(rights_client.RequestRefused, match="already been extended"):
-        await rights_client.extend(harness.client, rid, ExtendInput(reason="again", days=5))
+    with pytest.raises(rights_requests.RequestRefused, match="already been extended"):
+        await rights_requests.extend(harness.client, rid, ExtendInput(reason="again", days=5))
 
     assert state.respond_by == state.due_dates.respond_by + timedelta(days=30)
     assert "the archive is off site" in harness.text(rid, "extension")
@@ -492,7 +491,7 @@ async def test_operator_extension_is_bounded_by_law(harness: Harness) -> None:
 async def test_duplicate_submission_is_refused(harness: Harness) -> None:
     first = await harness.submit(RequestType.OPT_OUT, request_id="dup-request-0001")
 
-    with pytest.raises(rights_client.RequestRefused, match="already exists"):
+    with pytest.raises(rights_requests.RequestRefused, match="already exists"):
         await harness.submit(RequestType.DELETION, request_id="dup-request-0001")
     final = await harness.result(first.request_id)
 
@@ -500,11 +499,11 @@ async def test_duplicate_submission_is_refused(harness: Harness) -> None:
 
 
 async def test_right_not_granted_is_refused_before_starting(harness: Harness) -> None:
-    with pytest.raises(rights_client.RequestRefused, match="US-CO does not grant"):
+    with pytest.raises(rights_requests.RequestRefused, match="US-CO does not grant"):
         await harness.submit(
             RequestType.LIMIT_SENSITIVE, jurisdiction=Jurisdiction.US_CO, request_id="not-granted-1"
         )
-    with pytest.raises(rights_client.UnknownRequest):
+    with pytest.raises(rights_requests.UnknownRequest):
         await harness.status("not-granted-1")
 
 
@@ -536,7 +535,7 @@ async def test_correction_applies_allowed_fields_and_tasks_the_rest(harness: Har
     task = next(t for t in state.open_tasks if t.provider == "service-database")
     assert task.detail == "correct by hand: date_of_birth"
     for provider in ("service-database", "paper-archive"):
-        await rights_client.provider_task_done(
+        await rights_requests.provider_task_done(
             harness.client, rid, ProviderTaskDone(provider=provider, status=OutcomeStatus.DONE)
         )
     harness.save_history_if_recording(rid, "correction_completed")
@@ -556,7 +555,7 @@ async def test_status_query_carries_no_personal_data(harness: Harness) -> None:
     dumped = state.model_dump_json()
     for secret in (MARIA[0], MARIA[1], AGENT.email, AGENT.full_name):
         assert secret not in dumped
-    await rights_client.withdraw(harness.client, request.request_id, OperatorNote())
+    await rights_requests.withdraw(harness.client, request.request_id, OperatorNote())
     await harness.result(request.request_id)
 
 
@@ -574,13 +573,13 @@ async def test_verification_attempts_survive_a_worker_restart(
             data_points={DataPoint.PHONE: "+1 415 555 9999"},
         )
         for _ in range(2):
-            await rights_client.answer_verification(before.client, rid, wrong)
+            await rights_requests.answer_verification(before.client, rid, wrong)
         before.release(rid)
 
     async with Harness.running(env, tmp_path, task_queue=queue) as after:
         after.track(rid)
         results = [
-            await rights_client.answer_verification(after.client, rid, wrong) for _ in range(3)
+            await rights_requests.answer_verification(after.client, rid, wrong) for _ in range(3)
         ]
         final = await after.result(rid)
 

@@ -15,8 +15,8 @@ import structlog
 
 import logs
 from logs import configure_logging, mask_contact_details, request_context
-from rights.deadlines import Jurisdiction
-from rights.models import Channel, Requester, RequestType, RightsRequest
+from rights.models import Channel, Requester, RightsRequest
+from rights.terms import Jurisdiction, RequestType
 
 
 def deletion_request(request_id: str, full_name: str, email: str) -> RightsRequest:

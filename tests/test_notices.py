@@ -19,13 +19,12 @@ import sqlalchemy as sa
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.links import LinkTokens
 from activities.mail import OutboxMailer, SendGridMailer
 from activities.notices import NoticeActivities, NoticeTemplates
-from activities.records import NoticeLedger, create_records_schema
+from activities.records import NoticeLedger
 from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, SendNoticeInput
 from rights.challenges import hash_token
-from rights.deadlines import Jurisdiction
+from rights.links import LinkTokens
 from rights.models import (
     Agent,
     Channel,
@@ -35,12 +34,13 @@ from rights.models import (
     ProviderTask,
     Recipient,
     Requester,
-    RequestType,
     Retention,
     RightsRequest,
     TaskReason,
 )
 from rights.settings import load_settings
+from rights.terms import Jurisdiction, RequestType
+from stores.records import create_records_schema
 
 REQUEST = RightsRequest(
     request_id="req-notice-01",

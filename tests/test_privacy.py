@@ -21,15 +21,11 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.testing import WorkflowEnvironment
 
-import rights_client
 from api.app import create_app
+from client import rights_requests
 from logs import configure_logging
-from rights.models import (
-    OutcomeStatus,
-    ProviderTaskDone,
-    RequestStatus,
-    RequestType,
-)
+from rights.models import OutcomeStatus, ProviderTaskDone, RequestStatus
+from rights.terms import RequestType
 from tests.harness import INTAKE_KEY, MARIA, Harness
 from tests.live_server import free_port, serving
 from tests.provider_sandboxes import KINDS, environ_of, registry_with, running_providers
@@ -38,7 +34,7 @@ from tests.provider_sandboxes import KINDS, environ_of, registry_with, running_p
 async def raw_bytes_of_run(harness: Harness, request_id: str) -> bytes:
     """History and description exactly as the server stores them: no codec, no converter."""
     service = harness.client.workflow_service
-    execution = WorkflowExecution(workflow_id=rights_client.workflow_id(request_id))
+    execution = WorkflowExecution(workflow_id=rights_requests.workflow_id(request_id))
     chunks = [execution.workflow_id.encode()]
     token = b""
     while True:
@@ -91,7 +87,7 @@ async def run_to_completion(
         tokens.append(harness.link_token(rid, "deletion_reconfirmation"))
         await http.post(f"/r/{rid}/confirm-deletion", data={"token": tokens[-1]})
     await harness.wait_for(rid, lambda s: bool(s.open_tasks))
-    await rights_client.provider_task_done(
+    await rights_requests.provider_task_done(
         harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
     )
     # The providers' jobs are polled on timers: move the clock until they end.

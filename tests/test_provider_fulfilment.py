@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -21,19 +22,14 @@ import sqlalchemy as sa
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-import rights_client
-from activities.providers.registry import RateLimit, provider_task_queue
-from activities.providers.webhook import signed_headers
 from api.app import create_app
+from client import rights_requests
+from dev.sample_service import accounts
 from rights.activity_inputs import ActivityName
-from rights.models import (
-    OutcomeStatus,
-    ProviderTaskDone,
-    RequestState,
-    RequestStatus,
-    RequestType,
-)
-from sample_service import accounts
+from rights.models import OutcomeStatus, ProviderTaskDone, RequestState, RequestStatus
+from rights.registry import RateLimit, provider_task_queue
+from rights.signatures import signed_headers
+from rights.terms import RequestType
 from tests.harness import MARIA, Harness, verify_and_reconfirm
 from tests.live_server import free_port, serving
 from tests.provider_sandboxes import (
@@ -83,7 +79,7 @@ async def test_six_providers_one_refuses_for_good(env: WorkflowEnvironment, tmp_
             assert [task.provider for task in state.open_tasks] == ["zendesk"]
             assert "zendesk" in harness.text(rid, "operator_task")
 
-            await rights_client.provider_task_done(
+            await rights_requests.provider_task_done(
                 harness.client,
                 rid,
                 ProviderTaskDone(
@@ -144,7 +140,7 @@ async def test_a_refusing_provider_becomes_an_operator_task_and_the_rest_goes_on
     ) as (harness, provider, rid):
         await harness.wait_for(rid, task_open(provider.entry.name))
         assert provider.sandbox.effective_deletions == 0
-        await rights_client.provider_task_done(
+        await rights_requests.provider_task_done(
             harness.client,
             rid,
             ProviderTaskDone(
@@ -223,7 +219,7 @@ async def test_a_job_that_never_ends_goes_to_an_operator(
         )
         # Polls after 1, 3, 7, 13, 19 hours (waits doubling to 6 h) and at 24, its timeout.
         assert provider.sandbox.calls_to("GET", "/v3/marketing/contacts/imports/") == 6
-        await rights_client.provider_task_done(
+        await rights_requests.provider_task_done(
             harness.client,
             rid,
             ProviderTaskDone(provider="sendgrid-contacts", status=OutcomeStatus.DONE),
@@ -274,25 +270,25 @@ async def test_internal_system_reports_by_signed_callback(
                 job_id.encode(),
             )
             wrong_key = await http.post(
-                url, content=forged, headers=signed_headers("wrong-secret", forged)
+                url, content=forged, headers=signed_headers("wrong-secret", forged, now=time.time())
             )
             assert wrong_key.status_code == 401
             unknown = await http.post(
                 "/v1/providers/nobody/callbacks",
                 content=forged,
-                headers=signed_headers("x", forged),
+                headers=signed_headers("x", forged, now=time.time()),
             )
             assert unknown.status_code == 404
             other_job = forged.replace(job_id.encode(), b"job-999")
             secret = provider.environ["WEBHOOK_TOKEN"]
             refused = await http.post(
-                url, content=other_job, headers=signed_headers(secret, other_job)
+                url, content=other_job, headers=signed_headers(secret, other_job, now=time.time())
             )
             assert refused.status_code == 409
             assert refused.json()["errors"][0]["field"] == "job_id"
             incomplete = b'{"request_id": "%s", "result": "done"}' % rid.encode()
             invalid = await http.post(
-                url, content=incomplete, headers=signed_headers(secret, incomplete)
+                url, content=incomplete, headers=signed_headers(secret, incomplete, now=time.time())
             )
             assert invalid.status_code == 422
             assert invalid.json()["errors"][0]["field"] == "job_id"
@@ -301,7 +297,9 @@ async def test_internal_system_reports_by_signed_callback(
             harness.save_history_if_recording(rid, "deletion_webhook_callback")
             final = await harness.result(rid)
 
-            replay = await http.post(url, content=forged, headers=signed_headers(secret, forged))
+            replay = await http.post(
+                url, content=forged, headers=signed_headers(secret, forged, now=time.time())
+            )
             assert replay.status_code == 404  # the run has ended
 
     [outcome] = final.provider_outcomes
@@ -342,7 +340,9 @@ async def test_callback_evidence_is_masked_and_settled_by_the_connector(
         ).encode()
         secret = provider.environ["WEBHOOK_TOKEN"]
         answer = await http.post(
-            "/v1/providers/webhook/callbacks", content=body, headers=signed_headers(secret, body)
+            "/v1/providers/webhook/callbacks",
+            content=body,
+            headers=signed_headers(secret, body, now=time.time()),
         )
         assert answer.status_code == 200, answer.text
         final = await harness.result(rid)
@@ -381,7 +381,9 @@ async def test_callbacks_without_the_providers_secret_are_refused(
     ):
         body = b'{"request_id": "r", "job_id": "j", "result": "done"}'
         answer = await http.post(
-            "/v1/providers/webhook/callbacks", content=body, headers=signed_headers("any", body)
+            "/v1/providers/webhook/callbacks",
+            content=body,
+            headers=signed_headers("any", body, now=time.time()),
         )
     assert answer.status_code == 503
     assert answer.json()["errors"][0]["field"] == "provider"

@@ -9,14 +9,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from activities.providers import build_connector
-from activities.providers.connector import Journal, Subject
+from activities.providers.connector import Journal, Parts, Subject
 from activities.providers.http import rate_limit_wait
-from activities.providers.registry import Registry, RegistryError, load_registry
+from activities.providers.kinds import connector_for, load_registry
+from dev.sandbox import start_sandboxes
 from rights.models import OutcomeStatus
 from rights.plans import ProviderAction
+from rights.registry import Registry, RegistryError
 from rights.settings import load_settings
-from sandbox import start_sandboxes
 from tests.harness import PRODUCTION, ROOT
 from tests.live_server import free_port
 from tests.provider_sandboxes import api_entry
@@ -54,10 +54,15 @@ DISCLOSURE = (
 )
 
 
+def parts(environ: dict[str, str], tmp_path: Path) -> Parts:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'journal.db'}")
+    return Parts(environ, tmp_path, Journal(engine), engine)
+
+
 def write(tmp_path: Path, text: str, *, disclosure: bool = True) -> Path:
     """The deploy registry plus `text`, each entry with its disclosure unless told otherwise."""
     path = tmp_path / "providers.toml"
-    base = (ROOT / "deploy" / "providers.toml").read_text()
+    base = (ROOT / "config" / "production.toml").read_text()
     if disclosure:
         text = text.replace("\nserves = ", f"\n{DISCLOSURE}serves = ")
     path.write_text(base + text)
@@ -126,8 +131,8 @@ def test_every_provider_must_say_what_a_request_to_know_is_told(tmp_path: Path) 
 
 
 def test_shipped_registries_load() -> None:
-    shipped = load_registry(ROOT / "providers.toml")
-    deploy = load_registry(ROOT / "deploy" / "providers.toml")
+    shipped = load_registry(ROOT / "config" / "providers.toml")
+    deploy = load_registry(ROOT / "config" / "production.toml")
     kinds = {entry.kind for entry in shipped.providers}
     assert kinds == {
         "sql",
@@ -146,20 +151,20 @@ def test_shipped_registries_load() -> None:
 def test_missing_credential_stops_the_worker_naming_the_variable(tmp_path: Path) -> None:
     entry = api_entry("stripe", "stripe", "https://api.stripe.com")
     with pytest.raises(RegistryError, match="environment variable STRIPE_TOKEN is not set"):
-        build_connector(entry, {}, tmp_path)
+        connector_for(entry, parts({}, tmp_path))
 
 
 def test_production_refuses_sandbox_providers(tmp_path: Path) -> None:
     settings = load_settings(**PRODUCTION, data_dir=tmp_path)
     with pytest.raises(RegistryError, match="sandbox providers in production: stripe"):
-        build_activities(settings, load_registry(ROOT / "providers.toml"), {})
+        build_activities(settings, load_registry(ROOT / "config" / "providers.toml"), {})
 
 
 def test_production_refuses_a_provider_over_plain_http(tmp_path: Path) -> None:
     settings = load_settings(**PRODUCTION, data_dir=tmp_path)
     entry = api_entry("crm", "hubspot", "http://crm.internal.example")
     plain = Registry(
-        identity=load_registry(ROOT / "providers.toml").identity,
+        identity=load_registry(ROOT / "config" / "providers.toml").identity,
         providers=[
             entry.model_copy(update={"api": entry.api.model_copy(update={"sandbox": False})})
         ],  # type: ignore[union-attr]
@@ -169,7 +174,7 @@ def test_production_refuses_a_provider_over_plain_http(tmp_path: Path) -> None:
 
 
 def test_make_run_starts_a_sandbox_for_each_sandbox_entry(tmp_path: Path) -> None:
-    shipped = load_registry(ROOT / "providers.toml")
+    shipped = load_registry(ROOT / "config" / "providers.toml")
     entries = []
     for entry in shipped.providers:
         if entry.api is not None:
@@ -195,15 +200,10 @@ def test_make_run_starts_a_sandbox_for_each_sandbox_entry(tmp_path: Path) -> Non
         }
         # The worker's connectors reach them with those credentials.
         zendesk = next(e for e in entries if e.kind == "zendesk")
-        connector = build_connector(zendesk, environ, tmp_path)
+        connector = connector_for(zendesk, parts(environ, tmp_path))
+        assert connector is not None
         subject = Subject(request_id="request-1", email=people[0][0])
-        outcome = connector.start(
-            subject,
-            ProviderAction.ACCESS,
-            Journal(sa.create_engine(f"sqlite:///{tmp_path / 'journal.db'}")).step(
-                "request-1", "zendesk", ProviderAction.ACCESS
-            ),
-        )
+        outcome = connector.fulfil(subject, ProviderAction.ACCESS)
         assert outcome.status is OutcomeStatus.DONE
     finally:
         for sandbox in started:

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from temporalio.exceptions import ApplicationError
 
-from activities.providers import build_connector
-from activities.providers.connector import Subject
+from activities.providers.connector import Connector, Journal, Parts, Subject
+from activities.providers.kinds import connector_for
 from activities.report_files import (
     UnsafeName,
     confined,
@@ -75,11 +76,14 @@ def test_a_provider_answer_naming_a_path_is_refused_as_a_broken_contract(
     tmp_path: Path,
 ) -> None:
     entry = api_entry("care-notes", "webhook", "http://127.0.0.1:9")
-    connector = build_connector(entry, {"CARE_NOTES_TOKEN": "secret"}, tmp_path)
+    engine = sa.create_engine("sqlite://")
+    reports = tmp_path / "reports"
+    built = connector_for(entry, Parts({"CARE_NOTES_TOKEN": "s"}, reports, Journal(engine), engine))
+    assert isinstance(built, Connector)
     subject = Subject(request_id=RID, email="maria.lopez@example.com", specific_pieces=True)
 
     with pytest.raises(ApplicationError) as refused:
-        connector.write_export(subject, {"../../../etc/cron.d/x": [{"a": 1}]})
+        built.write_export(subject, {"../../../etc/cron.d/x": [{"a": 1}]})
 
     assert refused.value.type == "ProviderRejected" and refused.value.non_retryable
-    assert list(tmp_path.rglob("*")) == []
+    assert list(reports.rglob("*")) == []

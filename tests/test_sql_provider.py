@@ -11,31 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio.exceptions import ApplicationError
 
-from activities.databases import create_engine
-from activities.providers.registry import ProviderEntry
-from activities.providers.sql import SqlConnector
-from activities.records import (
-    NoticeLedger,
-    RecordActivities,
-    compliance_records,
-    create_records_schema,
-)
-from rights.activity_inputs import WriteRecordInput
-from rights.deadlines import Jurisdiction, RightType, due_dates
-from rights.models import (
-    Channel,
-    CorrectionItem,
-    OutcomeStatus,
-    Requester,
-    RequestState,
-    RequestStatus,
-    RequestType,
-    RightsRequest,
-    StepName,
-    StepState,
-)
-from rights.plans import ProviderAction
-from sample_service import (
+from activities.providers.connector import Connector, Journal, Parts, Subject
+from activities.providers.kinds import connector_for
+from activities.records import NoticeLedger, RecordActivities
+from dev.sample_service import (
     SAMPLE_PEOPLE,
     accounts,
     add_person,
@@ -44,6 +23,23 @@ from sample_service import (
     messages,
     payments,
 )
+from rights.activity_inputs import WriteRecordInput
+from rights.deadlines import due_dates
+from rights.models import (
+    Channel,
+    CorrectionItem,
+    OutcomeStatus,
+    ProviderOutcome,
+    RequestState,
+    RequestStatus,
+    StepName,
+    StepState,
+)
+from rights.plans import ProviderAction
+from rights.registry import ProviderEntry
+from rights.terms import Jurisdiction, RequestType
+from stores.engines import create_engine
+from stores.records import compliance_records, create_records_schema
 from tests.harness import MARIA, default_registry
 
 JAMES = SAMPLE_PEOPLE[1]
@@ -61,22 +57,27 @@ def service_entry() -> ProviderEntry:
     return default_registry().provider("service-database")
 
 
-def rights_request(
-    type: RequestType = RequestType.DELETION,
+def person(
     *,
     email: str = MARIA[0],
-    request_id: str = "req-00000001",
     corrections: list[CorrectionItem] | None = None,
-) -> RightsRequest:
-    return RightsRequest(
-        request_id=request_id,
-        type=type,
-        jurisdiction=Jurisdiction.US_CA,
-        requester=Requester(full_name="Maria Lopez", email=email),
-        channel=Channel.EMAIL,
-        received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
-        corrections=corrections or [],
+    specific_pieces: bool = False,
+) -> Subject:
+    """The person a request is about, as the connector is told."""
+    return Subject(
+        request_id="req-00000001",
+        email=email,
+        corrections={item.field: item.corrected_value for item in corrections or []},
+        specific_pieces=specific_pieces,
     )
+
+
+def sql_connector(engine: Engine, tmp_path: Path, entry: ProviderEntry | None = None) -> Connector:
+    connector = connector_for(
+        entry or service_entry(), Parts({}, tmp_path, Journal(engine), engine)
+    )
+    assert connector is not None
+    return connector
 
 
 def count(engine: Engine, table: sa.Table) -> int:
@@ -85,9 +86,9 @@ def count(engine: Engine, table: sa.Table) -> int:
 
 
 def test_deletion_follows_each_tables_policy(service_db: Engine, tmp_path: Path) -> None:
-    connector = SqlConnector(service_db, service_entry(), tmp_path)
+    connector = sql_connector(service_db, tmp_path)
 
-    outcome = connector.fulfil(rights_request(), ProviderAction.DELETE)
+    outcome = connector.fulfil(person(), ProviderAction.DELETE)
 
     assert outcome.status is OutcomeStatus.RETAINED
     assert [r.category for r in outcome.retained] == ["payment records"]
@@ -103,12 +104,10 @@ def test_deletion_follows_each_tables_policy(service_db: Engine, tmp_path: Path)
 
 
 def test_repeated_deletion_after_a_crash_acts_once(service_db: Engine, tmp_path: Path) -> None:
-    first = SqlConnector(service_db, service_entry(), tmp_path).fulfil(
-        rights_request(), ProviderAction.DELETE
-    )
-    restarted_worker = SqlConnector(service_db, service_entry(), tmp_path)
+    first = sql_connector(service_db, tmp_path).fulfil(person(), ProviderAction.DELETE)
+    restarted_worker = sql_connector(service_db, tmp_path)
 
-    again = restarted_worker.fulfil(rights_request(), ProviderAction.DELETE)
+    again = restarted_worker.fulfil(person(), ProviderAction.DELETE)
 
     assert again == first
     assert again.status is OutcomeStatus.RETAINED
@@ -116,18 +115,18 @@ def test_repeated_deletion_after_a_crash_acts_once(service_db: Engine, tmp_path:
 
 
 def test_unknown_person_is_not_found(service_db: Engine, tmp_path: Path) -> None:
-    connector = SqlConnector(service_db, service_entry(), tmp_path)
+    connector = sql_connector(service_db, tmp_path)
 
-    outcome = connector.fulfil(rights_request(email="nobody@example.org"), ProviderAction.DELETE)
+    outcome = connector.fulfil(person(email="nobody@example.org"), ProviderAction.DELETE)
 
     assert outcome.status is OutcomeStatus.NOT_FOUND
     assert count(service_db, appointments) == 4
 
 
 def test_email_lookup_ignores_case(service_db: Engine, tmp_path: Path) -> None:
-    connector = SqlConnector(service_db, service_entry(), tmp_path)
+    connector = sql_connector(service_db, tmp_path)
 
-    outcome = connector.fulfil(rights_request(email=MARIA[0].upper()), ProviderAction.OPT_OUT)
+    outcome = connector.fulfil(person(email=MARIA[0].upper()), ProviderAction.OPT_OUT)
 
     assert outcome.status is OutcomeStatus.DONE
     with service_db.connect() as db:
@@ -136,11 +135,9 @@ def test_email_lookup_ignores_case(service_db: Engine, tmp_path: Path) -> None:
 
 
 def test_access_exports_every_linked_row(service_db: Engine, tmp_path: Path) -> None:
-    connector = SqlConnector(service_db, service_entry(), tmp_path)
+    connector = sql_connector(service_db, tmp_path)
 
-    outcome = connector.fulfil(
-        rights_request(RequestType.ACCESS), ProviderAction.ACCESS, specific_pieces=True
-    )
+    outcome = connector.fulfil(person(specific_pieces=True), ProviderAction.ACCESS)
 
     export = (tmp_path / "req-00000001" / "sources" / "service-database.json").read_text()
     assert outcome.status is OutcomeStatus.DONE and outcome.records_affected == 6
@@ -152,9 +149,9 @@ def test_access_exports_every_linked_row(service_db: Engine, tmp_path: Path) -> 
 def test_a_categories_answer_counts_rows_and_keeps_no_content(
     service_db: Engine, tmp_path: Path
 ) -> None:
-    connector = SqlConnector(service_db, service_entry(), tmp_path)
+    connector = sql_connector(service_db, tmp_path)
 
-    outcome = connector.fulfil(rights_request(RequestType.ACCESS), ProviderAction.ACCESS)
+    outcome = connector.fulfil(person(), ProviderAction.ACCESS)
 
     export = json.loads(
         (tmp_path / "req-00000001" / "sources" / "service-database.json").read_text()
@@ -165,15 +162,13 @@ def test_a_categories_answer_counts_rows_and_keeps_no_content(
 
 
 def test_correction_changes_only_correctable_columns(service_db: Engine, tmp_path: Path) -> None:
-    connector = SqlConnector(service_db, service_entry(), tmp_path)
+    connector = sql_connector(service_db, tmp_path)
     corrections = [
         CorrectionItem(field="postal_code", corrected_value="94117"),
         CorrectionItem(field="email", corrected_value="maria@example.net"),
     ]
 
-    outcome = connector.fulfil(
-        rights_request(RequestType.CORRECTION, corrections=corrections), ProviderAction.CORRECT
-    )
+    outcome = connector.fulfil(person(corrections=corrections), ProviderAction.CORRECT)
 
     assert outcome.corrected_fields == ["postal_code"]
     assert outcome.operator_follow_up == "correct by hand: email"
@@ -193,7 +188,7 @@ def test_registry_naming_a_missing_table_is_a_permanent_error(
     )
 
     with pytest.raises(ApplicationError) as raised:
-        SqlConnector(service_db, broken, tmp_path).fulfil(rights_request(), ProviderAction.DELETE)
+        sql_connector(service_db, tmp_path, broken).fulfil(person(), ProviderAction.DELETE)
 
     assert raised.value.type == "ProviderMisconfigured" and raised.value.non_retryable
     assert count(service_db, appointments) == 4  # the transaction rolled back
@@ -201,7 +196,7 @@ def test_registry_naming_a_missing_table_is_a_permanent_error(
 
 def finished_state(status: RequestStatus, denial: str | None = None) -> RequestState:
     received = datetime(2026, 1, 30, 10, 0, tzinfo=UTC)
-    dates = due_dates(Jurisdiction.US_CA, RightType.DELETION, received.date())
+    dates = due_dates(Jurisdiction.US_CA, RequestType.DELETION, received.date())
     return RequestState(
         request_id="req-00000002",
         type=RequestType.DELETION,
@@ -263,13 +258,11 @@ def test_a_database_error_reaches_no_log_and_no_failure_text(
         for table in entry.sql.tables
     ]
     lenient = entry.model_copy(update={"sql": entry.sql.model_copy(update={"tables": tables})})
-    connector = SqlConnector(service_db, lenient, tmp_path)
+    connector = sql_connector(service_db, tmp_path, lenient)
     taken = [CorrectionItem(field="email", corrected_value=JAMES[0])]
 
     with pytest.raises(ApplicationError) as failed:
-        connector.fulfil(
-            rights_request(RequestType.CORRECTION, corrections=taken), ProviderAction.CORRECT
-        )
+        connector.fulfil(person(corrections=taken), ProviderAction.CORRECT)
 
     assert failed.value.type == "DatabaseError" and failed.value.non_retryable
     assert "IntegrityError" in str(failed.value) or "UniqueViolation" in str(failed.value)
@@ -283,3 +276,40 @@ def test_engines_hide_bound_parameters() -> None:
     with pytest.raises(sa.exc.StatementError) as raised, engine.connect() as db:
         db.execute(sa.text("SELECT * FROM missing WHERE email = :email"), {"email": MARIA[0]})
     assert MARIA[0] not in str(raised.value)
+
+
+def test_an_outcome_journalled_before_0_2_0_is_still_the_answer(
+    service_db: Engine, tmp_path: Path
+) -> None:
+    """0.1.0 kept the SQL provider's outcomes in `privacy_actions`: a retry after the upgrade
+    of an action committed before it finds that outcome, and acts no second time."""
+    old = sa.Table(
+        "privacy_actions",
+        sa.MetaData(),
+        sa.Column("request_id", sa.String(64), primary_key=True),
+        sa.Column("provider", sa.String(64), primary_key=True),
+        sa.Column("action", sa.String(32), primary_key=True),
+        sa.Column("outcome", sa.JSON, nullable=False),
+    )
+    old.create(service_db)
+    earlier = ProviderOutcome(
+        provider="service-database",
+        category="our app",
+        status=OutcomeStatus.DONE,
+        records_affected=5,
+        evidence=["appointments: deleted 2 rows"],
+    )
+    with service_db.begin() as db:
+        db.execute(
+            old.insert().values(
+                request_id="req-00000001",
+                provider="service-database",
+                action="delete",
+                outcome=earlier.model_dump(mode="json"),
+            )
+        )
+
+    outcome = sql_connector(service_db, tmp_path).fulfil(person(), ProviderAction.DELETE)
+
+    assert outcome == earlier
+    assert count(service_db, appointments) == 4  # Maria's and James's: nothing deleted again

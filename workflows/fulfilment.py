@@ -25,7 +25,7 @@ from rights.activity_inputs import (
     NoticeFacts,
     PlanProvidersInput,
     PollProviderJobInput,
-    ProviderKind,
+    ProviderHandling,
     ProviderPlan,
     ProviderRef,
 )
@@ -114,7 +114,7 @@ class Fulfilment:
         self._reports[report.provider] = report
 
     async def _fulfil_at(self, provider: ProviderRef) -> ProviderOutcome:
-        if provider.kind is ProviderKind.MANUAL:
+        if provider.kind is ProviderHandling.MANUAL:
             return await self._operator_task(
                 provider, TaskReason.MANUAL_PROVIDER, f"{self._action.value} by hand"
             )

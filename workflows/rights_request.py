@@ -24,11 +24,10 @@ from rights.activity_inputs import (
     MatchIdentityInput,
     NoticeFacts,
     PublishReportInput,
-    ReportPublished,
     WriteRecordInput,
 )
 from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN, Challenge
-from rights.deadlines import RightType, due_dates
+from rights.deadlines import due_dates
 from rights.models import (
     AnswerResult,
     DenyInput,
@@ -48,8 +47,9 @@ from rights.models import (
     VerificationAnswer,
     VerificationOutcome,
 )
-from rights.plans import AccessAnswer, VerificationStandard, access_answer, plan_for
+from rights.plans import AccessAnswer, access_answer, plan_for
 from rights.remedies import further_rights
+from rights.terms import VerificationStandard
 from workflows import patches
 from workflows.case_file import CaseFile
 from workflows.deadline_watch import DeadlineWatch
@@ -71,7 +71,7 @@ class RightsRequestWorkflow:
         self._plan = plan_for(input.request)
         dates = due_dates(
             input.request.jurisdiction,
-            RightType(input.request.type.value),
+            input.request.type,
             input.request.received_at.date(),
             eu_establishment=input.policy.eu_establishment,
         )
@@ -280,7 +280,6 @@ class RightsRequestWorkflow:
                     outcomes=outcomes,
                     answer=self._answer,
                 ),
-                result_type=ReportPublished,
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=LOCAL_RETRY,
             )

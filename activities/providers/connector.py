@@ -1,27 +1,30 @@
-"""What every API connector shares: the person it acts for, its journal, and how an outcome settles.
+"""The one contract every provider kind keeps: the person it acts for, its journal, its outcome.
 
 A connector acts in steps (find the person, delete, start a job) and writes each step's result
-(provider ids, job ids: never personal data) to the journal before the next call. A retry after a
-crash or a lost response resumes from the journal, so nothing is deleted twice and a person
+(provider ids, job ids: never personal data) to its journal before the next step. A retry after
+a crash or a lost response resumes from the journal, so nothing is deleted twice and a person
 deleted by the lost attempt is reported as deleted, not as "not found". Once an outcome is final
 it is kept, and every later attempt returns it unchanged.
+
+The journal is the `provider_steps` table (`stores.records`): in the records database for the
+APIs, and in the database the SQL connector acts on for it, so there its action and its step
+commit in one transaction.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from temporalio.exceptions import ApplicationError
 
 from activities.providers.http import ProviderApi
-from activities.providers.registry import ProviderEntry
 from activities.report_files import UnsafeName, write_source
 from rights.models import (
     OutcomeStatus,
@@ -31,17 +34,8 @@ from rights.models import (
     Retention,
 )
 from rights.plans import ProviderAction
-
-_metadata = sa.MetaData()
-provider_steps = sa.Table(
-    "provider_steps",
-    _metadata,
-    sa.Column("request_id", sa.String(64), primary_key=True),
-    sa.Column("provider", sa.String(64), primary_key=True),
-    sa.Column("action", sa.String(32), primary_key=True),
-    sa.Column("state", sa.JSON, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
+from rights.registry import ProviderEntry, RegistryError
+from stores.records import create_records_schema, provider_steps
 
 
 @dataclass(frozen=True)
@@ -56,22 +50,32 @@ class Subject:
     specific_pieces: bool = False
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What the worker gives every connector it builds."""
+
+    environ: Mapping[str, str]
+    reports_dir: Path
+    journal: Journal
+    service_engine: Engine
+
+
 class Journal:
-    """Each (request, provider, action)'s progress, in the records database."""
+    """Each (request, provider, action)'s progress, in the `provider_steps` table."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        _metadata.create_all(engine)
+        self.engine = engine
+        create_records_schema(engine, provider_steps)
 
     def step(self, request_id: str, provider: str, action: ProviderAction) -> Step:
         key = {"request_id": request_id, "provider": provider, "action": action.value}
-        with self._engine.connect() as connection:
+        with self.engine.connect() as connection:
             state = connection.execute(
                 sa.select(provider_steps.c.state).where(
                     *(provider_steps.c[column] == value for column, value in key.items())
                 )
             ).scalar_one_or_none()
-        return Step(self._engine, key, dict(state or {}), exists=state is not None)
+        return Step(self.engine, key, dict(state or {}), exists=state is not None)
 
 
 class Step:
@@ -86,45 +90,59 @@ class Step:
     def get(self, name: str) -> Any:
         return self._state.get(name)
 
-    def save(self, **values: Any) -> None:
+    def save(self, *, within: Connection | None = None, **values: Any) -> None:
         """Commit before the next call to the provider, so a retry sees what this one did.
 
         An attempt that overlaps another (a timed-out one still running) merges its fields
         into the row the other wrote, instead of failing on the key or erasing its job id.
+        `within` writes inside the caller's transaction instead, so the step commits with the
+        work it records (the SQL connector's); a concurrent attempt then fails and retries.
         """
         self._state.update(values)
-        now = datetime.now(UTC)
-        where = [provider_steps.c[column] == value for column, value in self._key.items()]
+        if within is not None:
+            self._write(within)
+            return
         if not self._exists:
             try:
                 with self._engine.begin() as connection:
-                    connection.execute(
-                        provider_steps.insert().values(
-                            **self._key, state=self._state, updated_at=now
-                        )
-                    )
-                self._exists = True
+                    self._write(connection)
                 return
             except sa.exc.IntegrityError:
                 self._exists = True
         with self._engine.begin() as connection:
-            stored = connection.execute(
-                sa.select(provider_steps.c.state).where(*where).with_for_update()
-            ).scalar_one()
+            self._write(connection)
+
+    def _write(self, connection: Connection) -> None:
+        where = [provider_steps.c[column] == value for column, value in self._key.items()]
+        now = datetime.now(UTC)
+        stored = connection.execute(
+            sa.select(provider_steps.c.state).where(*where).with_for_update()
+        ).scalar_one_or_none()
+        if stored is None:
+            connection.execute(
+                provider_steps.insert().values(**self._key, state=self._state, updated_at=now)
+            )
+        else:
             self._state = {**stored, **self._state}
             connection.execute(
                 provider_steps.update().where(*where).values(state=self._state, updated_at=now)
             )
+        self._exists = True
 
 
 class Connector(ABC):
-    """One API shape. Subclasses say how to start each action and how to poll its job."""
+    """One provider kind's way of acting. Subclasses say how to start each action and, for
+    providers that finish later, how to poll their job or read their callback."""
 
-    def __init__(self, entry: ProviderEntry, api: ProviderApi, reports_dir: Path) -> None:
-        assert entry.api is not None
+    def __init__(self, entry: ProviderEntry, journal: Journal, reports_dir: Path) -> None:
         self.entry = entry
-        self.api = api
+        self._journal = journal
         self._reports_dir = reports_dir
+
+    @classmethod
+    def build(cls, entry: ProviderEntry, parts: Parts) -> Connector:
+        """The connector for `entry`, with what it needs from the worker."""
+        return cls(entry, parts.journal, parts.reports_dir)
 
     @abstractmethod
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
@@ -148,12 +166,12 @@ class Connector(ABC):
             non_retryable=True,
         )
 
-    def fulfil(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+    def fulfil(self, subject: Subject, action: ProviderAction) -> ProviderOutcome:
+        step = self._step(subject, action)
         return self._once(action, step, lambda: self.start(subject, action, step))
 
-    def resume(
-        self, subject: Subject, action: ProviderAction, job: ProviderJob, step: Step
-    ) -> ProviderOutcome:
+    def resume(self, subject: Subject, action: ProviderAction, job: ProviderJob) -> ProviderOutcome:
+        step = self._step(subject, action)
         return self._once(action, step, lambda: self.poll(subject, action, job, step))
 
     def conclude(
@@ -162,9 +180,12 @@ class Connector(ABC):
         action: ProviderAction,
         job: ProviderJob,
         report: ProviderJobReport,
-        step: Step,
     ) -> ProviderOutcome:
+        step = self._step(subject, action)
         return self._once(action, step, lambda: self.from_report(subject, action, job, report))
+
+    def _step(self, subject: Subject, action: ProviderAction) -> Step:
+        return self._journal.step(subject.request_id, self.entry.name, action)
 
     def _once(
         self, action: ProviderAction, step: Step, act: Callable[[], ProviderOutcome]
@@ -185,8 +206,7 @@ class Connector(ABC):
             outcome = outcome.model_copy(
                 update={"status": OutcomeStatus.RETAINED, "retained": [*outcome.retained, *kept]}
             )
-        assert self.entry.api is not None
-        if self.entry.api.sandbox:
+        if self.entry.api is not None and self.entry.api.sandbox:
             outcome = outcome.model_copy(
                 update={"evidence": ["sandbox provider, not the real API", *outcome.evidence]}
             )
@@ -201,12 +221,14 @@ class Connector(ABC):
         affected: int = 0,
         note: str | None = None,
         follow_up: str | None = None,
+        retained: list[Retention] | None = None,
     ) -> ProviderOutcome:
         return ProviderOutcome(
             provider=self.entry.name,
             category=self.entry.category,
             status=status,
             records_affected=affected,
+            retained=retained or [],
             evidence=evidence,
             note=note,
             operator_follow_up=follow_up,
@@ -221,7 +243,7 @@ class Connector(ABC):
         return self.outcome(OutcomeStatus.PENDING, evidence).model_copy(update={"job": job})
 
     def write_export(self, subject: Subject, tables: dict[str, list[dict[str, Any]]]) -> int:
-        """Beside the report, like the SQL connector: personal data never enters history."""
+        """Beside the report, never into history: the records, or for categories their counts."""
         try:
             return write_source(
                 self._reports_dir,
@@ -244,3 +266,56 @@ class Connector(ABC):
             type="ProviderMisconfigured",
             non_retryable=True,
         )
+
+
+class ApiConnector(Connector):
+    """A connector over a provider's HTTP API, authenticated the way the provider documents.
+
+    `auth` is "bearer" (`Authorization: Bearer <token_env>`), "agent" (Zendesk: basic auth as
+    `<user_env>/token:<token_env>`) or "signed" (no header: the connector signs each body with
+    the secret in `token_env`).
+    """
+
+    auth: ClassVar[str] = "bearer"
+
+    def __init__(
+        self,
+        entry: ProviderEntry,
+        journal: Journal,
+        reports_dir: Path,
+        api: ProviderApi,
+        secret: str,
+    ) -> None:
+        super().__init__(entry, journal, reports_dir)
+        self.api = api
+        self.secret = secret
+
+    @classmethod
+    def build(cls, entry: ProviderEntry, parts: Parts) -> Connector:
+        settings = entry.api
+        assert settings is not None
+
+        def credential(name: str) -> str:
+            value = parts.environ.get(name)
+            if not value:
+                raise RegistryError(
+                    f"provider {entry.name}: environment variable {name} is not set"
+                )
+            return value
+
+        token = credential(settings.token_env)
+        headers: dict[str, str] = {}
+        auth = None
+        if cls.auth == "agent":
+            assert settings.user_env is not None
+            auth = (f"{credential(settings.user_env)}/token", token)
+        elif cls.auth == "bearer":
+            headers["Authorization"] = f"Bearer {token}"
+        api = ProviderApi(
+            entry.name,
+            settings.base_url,
+            headers=headers,
+            auth=auth,
+            timeout_seconds=settings.timeout_seconds,
+        )
+        return cls(entry, parts.journal, parts.reports_dir, api, token)

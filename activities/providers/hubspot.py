@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.providers.connector import Connector, Step, Subject
+from activities.providers.connector import ApiConnector, Step, Subject
 from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ProviderAction
 
@@ -20,7 +20,7 @@ PROPERTIES = ["email", "firstname", "lastname", "phone", "createdate", "lastmodi
 BLOCKLIST_NOTE = "HubSpot blocks this email address from being added as a contact again"
 
 
-class HubSpotConnector(Connector):
+class HubSpotConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
         if action is ProviderAction.ACCESS:
             contacts = self._search(subject.email)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from temporalio.exceptions import ApplicationError
 
-from activities.providers.connector import Connector, Step, Subject
+from activities.providers.connector import ApiConnector, Step, Subject
 from rights.models import OutcomeStatus, ProviderJob, ProviderOutcome
 from rights.plans import ProviderAction
 
@@ -23,7 +23,7 @@ REGULATION = {
 RUNNING = ("INITIALIZED", "RUNNING")
 
 
-class SegmentConnector(Connector):
+class SegmentConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
         regulation_type = REGULATION.get(action)
         if regulation_type is None:

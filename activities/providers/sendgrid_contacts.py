@@ -17,14 +17,14 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from activities.providers.connector import Connector, Step, Subject
+from activities.providers.connector import ApiConnector, Step, Subject
 from rights.models import OutcomeStatus, ProviderJob, ProviderOutcome
 from rights.plans import ProviderAction
 
 FAILED = ("errored", "failed")
 
 
-class SendGridContactsConnector(Connector):
+class SendGridContactsConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
         if action is ProviderAction.ACCESS:
             contacts = self._find(subject.email)

@@ -2,14 +2,16 @@
 
 Every table says what a deletion does to it (delete rows, mask columns, or retain with a legal
 basis), which columns a correction may change, and which flag columns record an opt-out or a
-limit on sensitive use. Each action and its entry in `privacy_actions` commit in one
-transaction, so a retry after a crash returns the first outcome instead of acting twice (and a
-second deletion never reports "not found" for a person it already deleted).
+limit on sensitive use. Its journal is the `provider_steps` table of the same database, and each
+action commits in one transaction with its step, so a retry after a crash returns the first
+outcome instead of acting twice (and a second deletion never reports "not found" for a person it
+already deleted). Outcomes journalled by 0.1.0 in `privacy_actions` are adopted at start-up.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,98 +19,68 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from temporalio.exceptions import ApplicationError
 
-from activities.databases import sanitised_database_errors
-from activities.providers.registry import Mask, OnDelete, ProviderEntry, SqlSource
+from activities.providers.connector import Connector, Journal, Parts, Step, Subject
 from activities.report_files import write_source
-from rights.models import OutcomeStatus, ProviderOutcome, Retention, RightsRequest
+from rights.models import OutcomeStatus, ProviderOutcome, Retention
 from rights.plans import ProviderAction
-
-_log_metadata = sa.MetaData()
-privacy_actions = sa.Table(
-    "privacy_actions",
-    _log_metadata,
-    sa.Column("request_id", sa.String(64), primary_key=True),
-    sa.Column("provider", sa.String(64), primary_key=True),
-    sa.Column("action", sa.String(32), primary_key=True),
-    sa.Column("outcome", sa.JSON, nullable=False),
-)
+from rights.registry import Mask, OnDelete, ProviderEntry, SqlSource
+from stores.engines import sanitised_database_errors
+from stores.records import provider_steps
 
 REDACTED = "[redacted]"
 
 
-class SqlConnector:
-    def __init__(self, engine: Engine, entry: ProviderEntry, reports_dir: Path) -> None:
+class SqlConnector(Connector):
+    def __init__(
+        self, entry: ProviderEntry, journal: Journal, reports_dir: Path, engine: Engine
+    ) -> None:
+        super().__init__(entry, journal, reports_dir)
         assert entry.sql is not None
         self._engine = engine
-        self._entry = entry
         self._source: SqlSource = entry.sql
-        self._reports_dir = reports_dir
         self._reflected = sa.MetaData()
         # Activities run on many threads; reflecting a table is not thread-safe, and a table
         # seen half-reflected would look like a misconfigured registry.
         self._reflecting = threading.Lock()
-        _log_metadata.create_all(engine)
 
-    def fulfil(
-        self, request: RightsRequest, action: ProviderAction, specific_pieces: bool = False
-    ) -> ProviderOutcome:
-        """Act once per (request, provider, action); a schema that does not match is permanent."""
+    @classmethod
+    def build(cls, entry: ProviderEntry, parts: Parts) -> Connector:
+        """Its steps are kept beside its data, in the service database."""
+        journal = Journal(parts.service_engine)
+        adopt_privacy_actions(parts.service_engine)
+        return cls(entry, journal, parts.reports_dir, parts.service_engine)
+
+    def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Act and journal in one transaction; a schema that does not match is permanent."""
         try:
-            with sanitised_database_errors():
-                return self._fulfil_once(request, action, specific_pieces)
+            with sanitised_database_errors(), self._engine.begin() as connection:
+                found = self._find_subject(connection, subject.email)
+                if found is None:
+                    outcome = self.outcome(OutcomeStatus.NOT_FOUND, ["no matching account"])
+                else:
+                    outcome = self._act(connection, subject, action, found)
+                step.save(within=connection, outcome=outcome.model_dump(mode="json"))
+                return outcome
         except (sa.exc.NoSuchTableError, KeyError) as error:
             raise ApplicationError(
-                f"provider {self._entry.name}: the registry names a table or column the "
+                f"provider {self.entry.name}: the registry names a table or column the "
                 f"database does not have ({type(error).__name__}: {error})",
                 type="ProviderMisconfigured",
                 non_retryable=True,
             ) from None
 
-    def _fulfil_once(
-        self, request: RightsRequest, action: ProviderAction, specific_pieces: bool
-    ) -> ProviderOutcome:
-        with self._engine.begin() as connection:
-            earlier = connection.execute(
-                sa.select(privacy_actions.c.outcome).where(
-                    privacy_actions.c.request_id == request.request_id,
-                    privacy_actions.c.provider == self._entry.name,
-                    privacy_actions.c.action == action.value,
-                )
-            ).scalar_one_or_none()
-            if earlier is not None:
-                return ProviderOutcome.model_validate(earlier)
-            subject = self._find_subject(connection, request.requester.email)
-            if subject is None:
-                outcome = self._outcome(OutcomeStatus.NOT_FOUND, ["no matching account"])
-            else:
-                outcome = self._act(connection, request, action, subject, specific_pieces)
-            connection.execute(
-                privacy_actions.insert().values(
-                    request_id=request.request_id,
-                    provider=self._entry.name,
-                    action=action.value,
-                    outcome=outcome.model_dump(mode="json"),
-                )
-            )
-        return outcome
-
     def _act(
-        self,
-        connection: Connection,
-        request: RightsRequest,
-        action: ProviderAction,
-        subject: Any,
-        specific_pieces: bool,
+        self, connection: Connection, subject: Subject, action: ProviderAction, key: Any
     ) -> ProviderOutcome:
         if action is ProviderAction.DELETE:
-            return self._delete(connection, subject)
+            return self._delete(connection, key)
         if action is ProviderAction.ACCESS:
-            return self._export(connection, request, subject, specific_pieces)
+            return self._export(connection, subject, key)
         if action is ProviderAction.CORRECT:
-            return self._correct(connection, request, subject)
-        return self._set_flag(connection, action, subject)
+            return self._correct(connection, subject, key)
+        return self._set_flag(connection, action, key)
 
-    def _delete(self, connection: Connection, subject: Any) -> ProviderOutcome:
+    def _delete(self, connection: Connection, key: Any) -> ProviderOutcome:
         evidence: list[str] = []
         retained: list[Retention] = []
         affected = 0
@@ -117,12 +89,12 @@ class SqlConnector:
             self._source.tables, key=lambda t: t.name == self._source.subject_table
         ):
             sql_table = self._table(connection, table.name)
-            rows = sql_table.c[table.link_column] == subject
+            rows = sql_table.c[table.link_column] == key
             if table.on_delete is OnDelete.DELETE:
                 count = connection.execute(sql_table.delete().where(rows)).rowcount
                 evidence.append(f"{table.name}: deleted {count} rows")
             elif table.on_delete is OnDelete.MASK:
-                values = {column: _masked(mask, subject) for column, mask in table.mask.items()}
+                values = {column: _masked(mask, key) for column, mask in table.mask.items()}
                 count = connection.execute(sql_table.update().where(rows).values(**values)).rowcount
                 evidence.append(f"{table.name}: masked {', '.join(table.mask)} in {count} rows")
             else:
@@ -134,50 +106,42 @@ class SqlConnector:
                 continue
             affected += count
         status = OutcomeStatus.RETAINED if retained else OutcomeStatus.DONE
-        return self._outcome(status, evidence, affected=affected, retained=retained)
+        return self.outcome(status, evidence, affected=affected, retained=retained)
 
-    def _export(
-        self, connection: Connection, request: RightsRequest, subject: Any, specific_pieces: bool
-    ) -> ProviderOutcome:
+    def _export(self, connection: Connection, subject: Subject, key: Any) -> ProviderOutcome:
         """Write the subject's rows beside the report, so no personal data enters history."""
         export: dict[str, list[dict[str, Any]]] = {}
         for table in self._source.tables:
             sql_table = self._table(connection, table.name)
             result = connection.execute(
-                sa.select(sql_table).where(sql_table.c[table.link_column] == subject)
+                sa.select(sql_table).where(sql_table.c[table.link_column] == key)
             )
             export[table.name] = [dict(row._mapping) for row in result]
         total = write_source(
             self._reports_dir,
-            request.request_id,
-            self._entry.name,
-            self._entry.category,
+            subject.request_id,
+            self.entry.name,
+            self.entry.category,
             export,
-            specific_pieces=specific_pieces,
+            specific_pieces=subject.specific_pieces,
         )
-        verb = "exported" if specific_pieces else "counted"
+        verb = "exported" if subject.specific_pieces else "counted"
         evidence = [f"{name}: {verb} {len(rows)} rows" for name, rows in export.items()]
-        return self._outcome(OutcomeStatus.DONE, evidence, affected=total)
+        return self.outcome(OutcomeStatus.DONE, evidence, affected=total)
 
-    def _correct(
-        self, connection: Connection, request: RightsRequest, subject: Any
-    ) -> ProviderOutcome:
+    def _correct(self, connection: Connection, subject: Subject, key: Any) -> ProviderOutcome:
         subject_table = next(t for t in self._source.tables if t.name == self._source.subject_table)
         sql_table = self._table(connection, subject_table.name)
         allowed = set(subject_table.correctable)
-        changes = {
-            item.field: item.corrected_value
-            for item in request.corrections
-            if item.field in allowed
-        }
-        by_hand = sorted({item.field for item in request.corrections} - allowed)
+        changes = {field: value for field, value in subject.corrections.items() if field in allowed}
+        by_hand = sorted(set(subject.corrections) - allowed)
         if changes:
             connection.execute(
                 sql_table.update()
-                .where(sql_table.c[self._source.subject_key] == subject)
+                .where(sql_table.c[self._source.subject_key] == key)
                 .values(**changes)
             )
-        outcome = self._outcome(
+        outcome = self.outcome(
             OutcomeStatus.DONE,
             [f"{subject_table.name}: corrected {', '.join(sorted(changes)) or 'nothing'}"],
             affected=1 if changes else 0,
@@ -188,7 +152,7 @@ class SqlConnector:
         )
 
     def _set_flag(
-        self, connection: Connection, action: ProviderAction, subject: Any
+        self, connection: Connection, action: ProviderAction, key: Any
     ) -> ProviderOutcome:
         evidence = []
         for table in self._source.tables:
@@ -198,11 +162,11 @@ class SqlConnector:
             sql_table = self._table(connection, table.name)
             count = connection.execute(
                 sql_table.update()
-                .where(sql_table.c[table.link_column] == subject)
+                .where(sql_table.c[table.link_column] == key)
                 .values(**{column: True})
             ).rowcount
             evidence.append(f"{table.name}: set {column} on {count} rows")
-        return self._outcome(OutcomeStatus.DONE, evidence, affected=len(evidence))
+        return self.outcome(OutcomeStatus.DONE, evidence, affected=len(evidence))
 
     def _find_subject(self, connection: Connection, email: str) -> Any:
         table = self._table(connection, self._source.subject_table)
@@ -226,27 +190,42 @@ class SqlConnector:
             ).scalar_one()
         )
 
-    def _outcome(
-        self,
-        status: OutcomeStatus,
-        evidence: list[str],
-        *,
-        affected: int = 0,
-        retained: list[Retention] | None = None,
-    ) -> ProviderOutcome:
-        return ProviderOutcome(
-            provider=self._entry.name,
-            category=self._entry.category,
-            status=status,
-            records_affected=affected,
-            retained=retained or [],
-            evidence=evidence,
-        )
 
-
-def _masked(mask: Mask, subject: Any) -> str | None:
+def _masked(mask: Mask, key: Any) -> str | None:
     if mask is Mask.NULL:
         return None
     if mask is Mask.TOMBSTONE_EMAIL:
-        return f"deleted-{subject}@deleted.invalid"
+        return f"deleted-{key}@deleted.invalid"
     return REDACTED
+
+
+def adopt_privacy_actions(engine: Engine) -> None:
+    """Copy outcomes journalled by 0.1.0 (`privacy_actions`) into `provider_steps`, once.
+
+    A retry of an action 0.1.0 already committed must find its outcome after the upgrade.
+    """
+    if not sa.inspect(engine).has_table("privacy_actions"):
+        return
+    old = sa.Table("privacy_actions", sa.MetaData(), autoload_with=engine)
+    with engine.begin() as connection:
+        have = {
+            tuple(row)
+            for row in connection.execute(
+                sa.select(
+                    provider_steps.c.request_id, provider_steps.c.provider, provider_steps.c.action
+                )
+            )
+        }
+        for row in connection.execute(sa.select(old)).mappings():
+            key = (row["request_id"], row["provider"], row["action"])
+            if key in have:
+                continue
+            connection.execute(
+                provider_steps.insert().values(
+                    request_id=key[0],
+                    provider=key[1],
+                    action=key[2],
+                    state={"outcome": row["outcome"]},
+                    updated_at=datetime.now(UTC),
+                )
+            )

@@ -16,14 +16,14 @@ from typing import Any
 
 from temporalio.exceptions import ApplicationError
 
-from activities.providers.connector import Connector, Step, Subject
+from activities.providers.connector import ApiConnector, Step, Subject
 from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ProviderAction
 
 PAGE = 100
 
 
-class StripeConnector(Connector):
+class StripeConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
         customers = step.get("customers")
         if customers is None:

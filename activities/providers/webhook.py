@@ -11,13 +11,12 @@ access). Answer, asynchronous (`callback = true`): 202 `{"job_id"}`, then the sy
 signed `{"request_id", "job_id", "result": "done"|"not_found"|"failed", "records_affected",
 "evidence"}` to `/v1/providers/{provider}/callbacks` on our API. A 404 means the system holds
 nothing about the person. Signing is HMAC over the timestamp and raw body, in the manner of
-Stripe's and Slack's webhook signatures; answers older than five minutes are refused.
+Stripe's and Slack's webhook signatures (`rights.signatures`); answers older than five minutes
+are refused.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from typing import Annotated, Any, Literal
@@ -25,7 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 from temporalio.exceptions import ApplicationError
 
-from activities.providers.connector import Connector, Step, Subject
+from activities.providers.connector import ApiConnector, Step, Subject
 from logs import mask_contact_details
 from rights.models import (
     JobResult,
@@ -36,37 +35,7 @@ from rights.models import (
     Retention,
 )
 from rights.plans import ProviderAction
-
-TIMESTAMP_HEADER = "X-Rights-Timestamp"
-SIGNATURE_HEADER = "X-Rights-Signature"
-TOLERANCE_SECONDS = 300
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return f"v1={digest.hexdigest()}"
-
-
-def signature_valid(
-    secret: str, timestamp: str, body: bytes, signature: str, *, now: float | None = None
-) -> bool:
-    """Right key, right body, and recent: a captured callback cannot be replayed later."""
-    try:
-        age = abs((now if now is not None else time.time()) - int(timestamp))
-    except ValueError:
-        return False
-    expected = sign(secret, timestamp, body).encode()
-    presented = signature.encode("utf-8", "surrogateescape")
-    return age <= TOLERANCE_SECONDS and hmac.compare_digest(expected, presented)
-
-
-def signed_headers(secret: str, body: bytes) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    return {
-        "Content-Type": "application/json",
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(secret, timestamp, body),
-    }
+from rights.signatures import signed_headers
 
 
 class WebhookAnswer(BaseModel):
@@ -78,10 +47,8 @@ class WebhookAnswer(BaseModel):
     records: dict[str, list[dict[str, Any]]] = {}
 
 
-class WebhookConnector(Connector):
-    def __init__(self, *args: Any, secret: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._secret = secret
+class WebhookConnector(ApiConnector):
+    auth = "signed"
 
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
         assert self.entry.api is not None
@@ -97,7 +64,7 @@ class WebhookConnector(Connector):
             }
         ).encode()
         headers = {
-            **signed_headers(self._secret, body),
+            **signed_headers(self.secret, body, now=time.time()),
             "Idempotency-Key": f"{subject.request_id}:{action.value}",
         }
         response = self.api.call("POST", "", content=body, headers=headers, missing_ok=True)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.providers.connector import Connector, Step, Subject
+from activities.providers.connector import ApiConnector, Step, Subject
 from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ProviderAction
 
 
-class ZendeskConnector(Connector):
+class ZendeskConnector(ApiConnector):
+    auth = "agent"
+
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
         if action is ProviderAction.ACCESS:
             return self._export(subject)

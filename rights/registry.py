@@ -1,7 +1,9 @@
 """The provider registry: which systems hold whose data, what they do for each kind of request.
 
-Loaded from a TOML file (`PROVIDER_REGISTRY`) and validated at worker start-up, so a typo in
-the registry stops the worker with a message instead of skipping a provider at run time.
+Read from a TOML file (`PROVIDER_REGISTRY`, `config/providers.toml` by default). This module
+checks what any entry must say; what a `kind` may do (its actions, whether it needs an API, takes
+callbacks) is checked against the table of kinds (`activities.providers.kinds`) when the worker
+loads it, so a typo stops the worker with a message instead of skipping a provider at run time.
 Credentials are named by environment variable, never written here.
 """
 
@@ -78,23 +80,6 @@ class IdentitySource(Strict):
 
 EnvName = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,62}$")]
 
-ProviderType = Literal[
-    "sql", "manual", "stripe", "sendgrid_contacts", "segment", "hubspot", "zendesk", "webhook"
-]
-
-ALL_ACTIONS = frozenset(ProviderAction)
-# What each API can do; a registry asking a provider for more is refused at start-up.
-ACTIONS_BY_KIND: dict[str, frozenset[ProviderAction]] = {
-    "sql": ALL_ACTIONS,
-    "manual": ALL_ACTIONS,
-    "webhook": ALL_ACTIONS,
-    "stripe": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
-    "sendgrid_contacts": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
-    "segment": frozenset({ProviderAction.DELETE, ProviderAction.OPT_OUT}),
-    "hubspot": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
-    "zendesk": frozenset({ProviderAction.DELETE, ProviderAction.ACCESS}),
-}
-
 
 class HttpApi(Strict):
     """Where a provider's API is and how to reach it; secrets are named, never written here."""
@@ -147,7 +132,8 @@ class Disclosure(Strict):
 
 class ProviderEntry(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")]
-    kind: ProviderType
+    # One of the kinds in `activities.providers.kinds` (sql, manual, stripe, …).
+    kind: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,40}$")]
     category: str
     serves: list[ProviderAction]
     disclosure: Disclosure
@@ -160,26 +146,12 @@ class ProviderEntry(Strict):
     instructions: str | None = None
 
     @model_validator(mode="after")
-    def _kind_has_its_settings(self) -> ProviderEntry:
-        if self.kind == "sql" and self.sql is None:
-            raise ValueError(f"provider {self.name}: kind 'sql' needs a [providers.sql] table")
-        if self.kind not in ("sql", "manual") and self.api is None:
-            raise ValueError(f"provider {self.name}: kind {self.kind!r} needs [providers.api]")
-        unsupported = sorted(set(self.serves) - ACTIONS_BY_KIND[self.kind])
-        if unsupported:
-            raise ValueError(
-                f"provider {self.name}: serves: a {self.kind} provider cannot "
-                f"{', '.join(unsupported)}"
-            )
+    def _an_api_has_its_limit(self) -> ProviderEntry:
         if self.api is not None and self.rate is None:
             raise ValueError(
                 f"provider {self.name}: rate: give the API's published limit, "
                 "e.g. rate = { per_second = 10 }"
             )
-        if self.api is not None and self.api.callback and self.kind != "webhook":
-            raise ValueError(f"provider {self.name}: api.callback is for webhook providers")
-        if self.kind == "zendesk" and self.api is not None and self.api.user_env is None:
-            raise ValueError(f"provider {self.name}: zendesk needs api.user_env (agent email)")
         return self
 
     @property
@@ -217,7 +189,8 @@ class RegistryError(ValueError):
     pass
 
 
-def load_registry(path: Path) -> Registry:
+def read_registry(path: Path) -> Registry:
+    """The registry as written, each entry's own fields checked (not yet its kind's rules)."""
     try:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError:

@@ -23,6 +23,17 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a sandbox runs and for whom: what `make run` and the tests tell each one."""
+
+    provider: str
+    port: int = 0
+    agent_email: str = "privacy-bot@sandbox.invalid"
+    callback_base_url: str | None = None
+    callback_after_seconds: float | None = None
+
+
 @dataclass
 class Reply:
     status: int
@@ -67,6 +78,11 @@ class SandboxProvider:
     """Subclasses set `name`, register routes in `routes()`, and say how they authenticate."""
 
     name = "sandbox"
+
+    @classmethod
+    def for_provider(cls, token: str, place: Place) -> SandboxProvider:
+        """The stand-in for one registry entry; kinds that need more of `place` override this."""
+        return cls(token, port=place.port)
 
     def __init__(self, token: str, *, port: int = 0) -> None:
         self.token = token

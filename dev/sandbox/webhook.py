@@ -10,21 +10,32 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from typing import Any
 
 import httpx
 
-from activities.providers.webhook import (
+from dev.sandbox.server import Call, Handler, Place, Reply, SandboxProvider
+from rights.signatures import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     signature_valid,
     signed_headers,
 )
-from sandbox.server import Call, Handler, Reply, SandboxProvider
 
 
 class WebhookSandbox(SandboxProvider):
     name = "webhook"
+
+    @classmethod
+    def for_provider(cls, token: str, place: Place) -> SandboxProvider:
+        return cls(
+            token,
+            port=place.port,
+            provider=place.provider,
+            callback_base_url=place.callback_base_url,
+            callback_after_seconds=place.callback_after_seconds,
+        )
 
     def __init__(
         self,
@@ -55,6 +66,7 @@ class WebhookSandbox(SandboxProvider):
             call.headers.get(TIMESTAMP_HEADER.lower(), ""),
             call.body,
             call.headers.get(SIGNATURE_HEADER.lower(), ""),
+            now=time.time(),
         )
 
     def error(self, status: int, code: str) -> Reply:
@@ -124,7 +136,7 @@ class WebhookSandbox(SandboxProvider):
             httpx.post(
                 f"{self.callback_base_url}/v1/providers/{self.provider}/callbacks",
                 content=body,
-                headers=signed_headers(self.token, body),
+                headers=signed_headers(self.token, body, now=time.time()),
                 timeout=10,
             ).raise_for_status()
         return len(jobs)

@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from sandbox.server import Call, Handler, Reply, SandboxProvider
+from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
 
 
 class SendGridContactsSandbox(SandboxProvider):

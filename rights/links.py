@@ -10,11 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
-from pathlib import Path
 
 from rights.activity_inputs import LinkPurpose, LinkSpec
-from rights.settings import AppEnv, Settings
 
 
 class LinkTokens:
@@ -30,7 +27,7 @@ class LinkTokens:
         return f"{self._base_url}/r/{request_id}/{link.purpose.value}?token={token}"
 
     def matches(self, request_id: str, purpose: LinkPurpose, nonce: str, token: str) -> bool:
-        """Constant-time check of a presented token (used for report downloads)."""
+        """Constant-time check of a presented token, as bytes (used for report downloads)."""
         expected = self._derive(request_id, purpose, nonce).encode()
         return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))
 
@@ -38,17 +35,3 @@ class LinkTokens:
         message = f"{request_id}:{purpose.value}:{nonce}".encode()
         digest = hmac.new(self._secret, message, hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def load_link_secret(settings: Settings) -> bytes:
-    """The configured secret; in development, one generated once under DATA_DIR."""
-    if settings.link_token_secret is not None:
-        return settings.link_token_secret.get_secret_value().encode()
-    if settings.app_env is AppEnv.PRODUCTION:
-        raise RuntimeError("LINK_TOKEN_SECRET is required in production")
-    path = Path(settings.data_dir) / "link-token.secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()

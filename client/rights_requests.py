@@ -1,13 +1,12 @@
-"""The client functions both doors use: `starter.py` for operators and the HTTP API.
+"""What the doors do to a request: admit and start it, read its state, send it an Update.
 
-Each function is one thing an intake system, a requester or an operator does to a request;
-errors come back as `RequestRefused` / `UnknownRequest` with a message fit to show a person.
+Each function is one thing an intake system, a requester or an operator does to a request,
+used alike by `starter.py` and the HTTP API; errors come back as `RequestRefused` (or one of
+its kinds) and `UnknownRequest`, with a message fit to show a person.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -15,12 +14,11 @@ from typing import Any, TypeVar
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode, TLSConfig
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN
-from rights.codec import EncryptionCodec, encrypted_converter, format_keys, parse_keys
-from rights.deadlines import RightNotGranted, RightType, due_dates
+from rights.deadlines import RightNotGranted, due_dates
 from rights.models import (
     AnswerResult,
     DenyInput,
@@ -36,7 +34,7 @@ from rights.models import (
     RightsRequestInput,
     VerificationAnswer,
 )
-from rights.settings import AppEnv, Settings
+from rights.settings import Settings
 from workflows.rights_request import RightsRequestWorkflow
 
 
@@ -87,54 +85,6 @@ def policy_from(settings: Settings) -> RequestPolicy:
     )
 
 
-def load_payload_codec(settings: Settings) -> EncryptionCodec:
-    """The configured keys; in development, a key generated once under DATA_DIR."""
-    if settings.payload_keys is not None:
-        spec = settings.payload_keys.get_secret_value()
-    else:
-        path = settings.data_dir / "payload-keys"
-        if not path.exists():
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(format_keys([("dev-1", secrets.token_bytes(32))]) + "\n")
-            path.chmod(0o600)
-            logging.getLogger(__name__).warning("payload_key_generated", extra={"path": str(path)})
-        spec = path.read_text().strip()
-    return EncryptionCodec(
-        *parse_keys(spec), refuse_plaintext=settings.app_env is AppEnv.PRODUCTION
-    )
-
-
-def tls_config(settings: Settings) -> TLSConfig | bool:
-    """mTLS to a self-hosted cluster (client certificate and key, with the cluster's CA), or
-    plain TLS, as Temporal Cloud's API keys need; False for the local dev server."""
-    files = (
-        settings.temporal_tls_ca_cert,
-        settings.temporal_tls_client_cert,
-        settings.temporal_tls_client_key,
-    )
-    if not any(files) and settings.temporal_tls_server_name is None:
-        return settings.temporal_tls or settings.temporal_api_key is not None
-    ca, cert, key = (path.read_bytes() if path else None for path in files)
-    return TLSConfig(
-        server_root_ca_cert=ca,
-        client_cert=cert,
-        client_private_key=key,
-        domain=settings.temporal_tls_server_name,
-    )
-
-
-async def connect(settings: Settings, codec: EncryptionCodec | None = None) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=encrypted_converter(codec or load_payload_codec(settings)),
-        tls=tls_config(settings),
-        api_key=(
-            settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
-        ),
-    )
-
-
 def admit_request(
     settings: Settings,
     new: NewRequest,
@@ -155,7 +105,7 @@ def admit_request(
     try:
         due_dates(
             request.jurisdiction,
-            RightType(request.type.value),
+            request.type,
             request.received_at.date(),
             eu_establishment=settings.eu_establishment,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from sandbox.server import Call, Handler, Reply, SandboxProvider
+from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
 
 
 class HubSpotSandbox(SandboxProvider):

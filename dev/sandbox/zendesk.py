@@ -11,11 +11,15 @@ import base64
 import itertools
 from typing import Any
 
-from sandbox.server import Call, Handler, Reply, SandboxProvider
+from dev.sandbox.server import Call, Handler, Place, Reply, SandboxProvider
 
 
 class ZendeskSandbox(SandboxProvider):
     name = "zendesk"
+
+    @classmethod
+    def for_provider(cls, token: str, place: Place) -> SandboxProvider:
+        return cls(token, agent_email=place.agent_email, port=place.port)
 
     def __init__(self, token: str, *, agent_email: str, port: int = 0) -> None:
         self.agent_email = agent_email

@@ -8,50 +8,25 @@ is used against a real provider: a registry entry with `sandbox = true` is start
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import MutableMapping, Sequence
 from urllib.parse import urlsplit
 
-from activities.providers.registry import ProviderEntry
-from sandbox.hubspot import HubSpotSandbox
-from sandbox.segment import SegmentSandbox
-from sandbox.sendgrid import SendGridContactsSandbox
-from sandbox.server import SandboxProvider
-from sandbox.stripe import StripeSandbox
-from sandbox.webhook import WebhookSandbox
-from sandbox.zendesk import ZendeskSandbox
+from activities.providers.kinds import KINDS
+from dev.sandbox.server import Place, SandboxProvider
+from rights.registry import ProviderEntry
 
-SANDBOX_AGENT_EMAIL = "privacy-bot@sandbox.invalid"
+SANDBOX_AGENT_EMAIL = Place(provider="").agent_email
 
 
-def sandbox_for(
-    kind: str,
-    token: str,
-    *,
-    provider: str = "",
-    port: int = 0,
-    agent_email: str = SANDBOX_AGENT_EMAIL,
-    callback_base_url: str | None = None,
-    callback_after_seconds: float | None = None,
-) -> SandboxProvider:
-    if kind == "stripe":
-        return StripeSandbox(token, port=port)
-    if kind == "sendgrid_contacts":
-        return SendGridContactsSandbox(token, port=port)
-    if kind == "segment":
-        return SegmentSandbox(token, port=port)
-    if kind == "hubspot":
-        return HubSpotSandbox(token, port=port)
-    if kind == "zendesk":
-        return ZendeskSandbox(token, agent_email=agent_email, port=port)
-    if kind == "webhook":
-        return WebhookSandbox(
-            token,
-            port=port,
-            provider=provider,
-            callback_base_url=callback_base_url,
-            callback_after_seconds=callback_after_seconds,
-        )
-    raise ValueError(f"provider {provider}: no sandbox for kind {kind!r}")
+def sandbox_for(kind: str, token: str, place: Place) -> SandboxProvider:
+    """The stand-in the table of kinds names for `kind` (`activities.providers.kinds`)."""
+    stand_in = KINDS[kind].sandbox if kind in KINDS else None
+    if stand_in is None:
+        raise ValueError(f"provider {place.provider}: no sandbox for kind {kind!r}")
+    module, _, name = stand_in.partition(":")
+    sandbox: type[SandboxProvider] = getattr(importlib.import_module(module), name)
+    return sandbox.for_provider(token, place)
 
 
 def start_sandboxes(
@@ -77,11 +52,13 @@ def start_sandboxes(
         server = sandbox_for(
             entry.kind,
             token,
-            provider=entry.name,
-            port=port,
-            agent_email=environ.get(entry.api.user_env or "", SANDBOX_AGENT_EMAIL),
-            callback_base_url=callback_base_url,
-            callback_after_seconds=5,
+            Place(
+                provider=entry.name,
+                port=port,
+                agent_email=environ.get(entry.api.user_env or "", SANDBOX_AGENT_EMAIL),
+                callback_base_url=callback_base_url,
+                callback_after_seconds=5,
+            ),
         )
         for email, full_name, account_id in people:
             server.add_person(email, full_name, account_id)

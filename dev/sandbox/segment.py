@@ -14,7 +14,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.server import Call, Handler, Reply, SandboxProvider
+from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
 
 REGULATION_TYPES = {
     "DELETE_INTERNAL",

@@ -21,17 +21,17 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 import worker
-from activities.databases import create_engine
-from activities.providers.registry import load_registry
+from activities.providers.kinds import load_registry
 from api.app import serve as serve_api
 from api.codec_server import serve_codec
+from client.connection import connect, load_payload_codec
+from dev.sample_service import SAMPLE_PEOPLE, sample_people, seed_sample_service
+from dev.sandbox import start_sandboxes
 from logs import configure_logging
 from rights import search_attributes
 from rights.codec import EncryptionCodec
 from rights.settings import Settings, load_settings
-from rights_client import connect, load_payload_codec
-from sample_service import SAMPLE_PEOPLE, sample_people, seed_sample_service
-from sandbox import start_sandboxes
+from stores.engines import create_engine
 
 BIN = Path(sys.executable).parent
 UI_PORT = 8233

@@ -1,0 +1,80 @@
+"""The records database's tables, in one place (RECORDS_DATABASE_URL).
+
+- `compliance_records`: 11 CCR §7101(a)-(b): date of request, nature, manner made, date and
+  nature of response, basis for denial, kept at least 24 months; ids, types, dates, statuses
+  and reasons only, no contact details.
+- `notice_ledger`: what makes a retried send idempotent for backends (SendGrid) that have no
+  idempotency key of their own.
+- `provider_steps`: each (request, provider, action)'s progress at a provider, written before
+  the next call to it. The SQL provider keeps the same table in the database it acts on, so its
+  action and its step commit together.
+- `intake_idempotency` and `throttle_events`: the HTTP doors' own (keyed hashes only).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+compliance_records = sa.Table(
+    "compliance_records",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("request_type", sa.String(32), nullable=False),
+    sa.Column("jurisdiction", sa.String(8), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("respond_by", sa.Date, nullable=False),
+    sa.Column("extended", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("responded_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("denial_basis", sa.Text, nullable=True),
+    sa.Column("steps", sa.JSON, nullable=False),
+    sa.Column("notices", sa.JSON, nullable=False),
+    sa.Column("provider_outcomes", sa.JSON, nullable=False),
+    sa.Column("retain_until", sa.Date, nullable=False),
+)
+
+notice_ledger = sa.Table(
+    "notice_ledger",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("notice_key", sa.String(120), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("message_id", sa.String(300), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+provider_steps = sa.Table(
+    "provider_steps",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("provider", sa.String(64), primary_key=True),
+    sa.Column("action", sa.String(32), primary_key=True),
+    sa.Column("state", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+intake_idempotency = sa.Table(
+    "intake_idempotency",
+    metadata,
+    sa.Column("key_hash", sa.String(64), primary_key=True),
+    sa.Column("body_hash", sa.String(64), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+throttle_events = sa.Table(
+    "throttle_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def create_records_schema(engine: Engine, *tables: sa.Table) -> None:
+    """Create the records tables (or only `tables`) where they do not exist yet."""
+    metadata.create_all(engine, tables=list(tables) or None)
