@@ -46,6 +46,7 @@ _SENSITIVE: ContextVar[tuple[str, ...]] = ContextVar("sensitive_values", default
 
 
 def mask_contact_details(text: str) -> str:
+    """`text` with emails, phone numbers and the request's people masked, cut to length."""
     length = len(text)
     masked = text[: LONGEST_LOGGED + _MARGIN]
     for value in _SENSITIVE.get():
@@ -57,6 +58,7 @@ def mask_contact_details(text: str) -> str:
 
 
 def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask every string value of the event."""
     for key, value in event.items():
         if isinstance(value, str) and key != "timestamp":
             event[key] = mask_contact_details(value)
@@ -88,6 +90,7 @@ def request_context(request: RightsRequest, step: str) -> Iterator[None]:
 
 
 def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
+    """JSON logs on stderr for structlog and standard logging, masked."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -48,6 +48,7 @@ class OneLineParser(argparse.ArgumentParser):
     """Bad arguments are one line on stderr naming the problem, for scripts and people alike."""
 
     def error(self, message: str) -> NoReturn:
+        """One line naming the problem, and exit 2."""
         self.exit(2, f"error: {message}\n")
 
 
@@ -87,6 +88,7 @@ def _data_point(value: str) -> tuple[DataPoint, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line, every command and option."""
     parser = OneLineParser(prog="starter.py", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
@@ -152,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def deadlines_command(args: argparse.Namespace, settings: Settings | None) -> dict[str, Any]:
+    """The due dates, straight from the deadline engine."""
     establishment = args.eu_establishment or (settings.eu_establishment if settings else "IE")
     try:
         dates = due_dates(
@@ -163,6 +166,7 @@ def deadlines_command(args: argparse.Namespace, settings: Settings | None) -> di
 
 
 def new_request(args: argparse.Namespace) -> NewRequest:
+    """The request the `submit` options describe."""
     agent = None
     if args.agent_name or args.agent_email:
         agent = Agent(
@@ -183,6 +187,7 @@ def new_request(args: argparse.Namespace) -> NewRequest:
 
 
 async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
+    """Run a command that needs Temporal; its result to print."""
     client: Client = await connection.connect(settings)
     rid: str = getattr(args, "request_id", None) or ""
     commands: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
@@ -233,6 +238,7 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 0, or 2 with one line on stderr."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "deadlines":

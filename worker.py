@@ -53,6 +53,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 
 
 def build_mailer(settings: Settings) -> Mailer:
+    """SendGrid or the outbox, as MAIL_BACKEND says."""
     if settings.mail_backend is MailBackend.SENDGRID:
         assert settings.sendgrid_api_key is not None
         return SendGridMailer(
@@ -77,6 +78,7 @@ def build_activities(
     registry: Registry | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> Activities:
+    """Every activity, its dependencies built from the settings and the registry."""
     registry = registry or load_registry(settings.provider_registry)
     sandboxes = [e.name for e in registry.providers if e.api is not None and e.api.sandbox]
     if settings.app_env is AppEnv.PRODUCTION and sandboxes:
@@ -177,6 +179,7 @@ def build_workers(
 
 
 async def run_workers(workers: Sequence[Worker]) -> None:
+    """Run the workers until cancelled."""
     async with contextlib.AsyncExitStack() as stack:
         for temporal_worker in workers:
             await stack.enter_async_context(temporal_worker)
@@ -184,6 +187,7 @@ async def run_workers(workers: Sequence[Worker]) -> None:
 
 
 async def main() -> None:
+    """The worker process."""
     configure_logging()
     settings = load_settings()
     client = await connect(settings)

@@ -60,6 +60,7 @@ def canonical(point: DataPoint, value: str, *, country: str | None, on_file: str
 
 
 def postal_code(value: str, country: str | None) -> str | None:
+    """A postal code in its country's canonical form, or None where it is none."""
     if country == "US":
         found = _US_ZIP.match(value.replace(" ", ""))
         return found.group(1) if found else None

@@ -33,6 +33,7 @@ class IdentityActivities:
 
     @activity.defn(name=ActivityName.MATCH_IDENTITY)
     def match_identity(self, input: MatchIdentityInput) -> IdentityMatch:
+        """How far the requester's details match the account on file, and why not."""
         with request_context(input.request, "identity_verification"), sanitised_database_errors():
             match = self._match(input)
             log.info(
@@ -132,6 +133,7 @@ class AccountDirectory:
         self._identity = identity
 
     def account_id(self, email: str) -> str | None:
+        """The account id of the person with this email address, if the service knows them."""
         table = sa.table(
             self._identity.table,
             sa.column(self._identity.email_column),

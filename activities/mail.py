@@ -34,6 +34,7 @@ class OutboxMailer:
         self._directory = directory
 
     async def send(self, message: EmailMessage, *, key: str) -> str:
+        """Deliver `message`; return the backend's message id. `key` names it uniquely."""
         self._directory.mkdir(parents=True, exist_ok=True)
         path = self._directory / f"{key}.eml"
         partial = path.with_suffix(".eml.partial")
@@ -48,6 +49,7 @@ class SendGridMailer:
         self._client.client.timeout = timeout_seconds
 
     async def send(self, message: EmailMessage, *, key: str) -> str:
+        """Deliver `message`; return the backend's message id. `key` names it uniquely."""
         return await asyncio.to_thread(self._send, message, key)
 
     def _send(self, message: EmailMessage, key: str) -> str:
@@ -105,4 +107,5 @@ def _reset_delay(headers: Any) -> timedelta:
 
 
 def new_message_id(domain: str) -> str:
+    """A Message-ID header value in the sender's own domain."""
     return make_msgid(domain=domain)

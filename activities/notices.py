@@ -43,6 +43,7 @@ class NoticeTemplates:
         self._environment = template_environment(trim_blocks=True, lstrip_blocks=True)
 
     def render(self, kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
+        """The kind's subject, plain text and HTML, rendered with `context`."""
         template = self._environment.get_template(f"notices/{kind}.j2")
         layout = self._environment.get_template("notices/_layout.j2").module
         rendered = template.new_context({**context, "layout": layout})
@@ -70,6 +71,7 @@ class NoticeActivities:
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
     async def send_notice(self, input: SendNoticeInput) -> NoticeDelivery:
+        """Render and send one notice, once: a retry answers from the ledger."""
         with (
             request_context(input.request, f"notice:{input.kind.value}"),
             sanitised_database_errors(),

@@ -20,6 +20,7 @@ RETENTION_MONTHS = 24
 
 
 def add_months(moment: datetime, months: int) -> datetime:
+    """The same moment `months` later, on that month's last day where the date is missing."""
     years, month_index = divmod(moment.month - 1 + months, 12)
     year, month = moment.year + years, month_index + 1
     return moment.replace(
@@ -32,6 +33,7 @@ class NoticeLedger:
         self._engine = engine
 
     def sent_at(self, request_id: str, key: str) -> datetime | None:
+        """When the notice with this key was sent for this request, if it was."""
         with self._engine.connect() as connection:
             row = connection.execute(
                 sa.select(notice_ledger.c.sent_at).where(
@@ -46,6 +48,7 @@ class NoticeLedger:
     def record(
         self, request_id: str, key: str, kind: str, message_id: str, sent_at: datetime
     ) -> None:
+        """Note a sent notice, so a retried send answers from here."""
         with self._engine.begin() as connection:
             connection.execute(
                 notice_ledger.insert().values(

@@ -33,12 +33,14 @@ class UnsafeName(ValueError):
 
 
 def request_folder(reports_dir: Path, request_id: str) -> Path:
+    """The folder of one request's report files; only our request ids name one."""
     if not _REQUEST_ID.match(request_id):
         raise UnsafeName("request id is not one of ours")
     return reports_dir / request_id
 
 
 def safe_name(name: str) -> str:
+    """`name` if it can be a file name inside a request's folder."""
     if not _NAME.match(name):
         raise UnsafeName("names are 1 to 64 letters, digits, '_' or '-'")
     return name

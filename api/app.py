@@ -86,11 +86,13 @@ class BodyLimit:
 
 
 def field_of(location: tuple[Any, ...]) -> str:
+    """The field an error location names, as the API's error bodies call it."""
     parts = [str(part) for part in location if part not in ("body", "header", "query", "path")]
     return ".".join(parts) or "body"
 
 
 async def validation_failed(request: Request, error: Exception) -> JSONResponse:
+    """422 naming each field and its problem, never the value sent."""
     assert isinstance(error, RequestValidationError)
     errors = [
         {
@@ -103,6 +105,7 @@ async def validation_failed(request: Request, error: Exception) -> JSONResponse:
 
 
 async def http_error(request: Request, error: Exception) -> JSONResponse:
+    """Starlette's HTTP errors in the API's error shape."""
     assert isinstance(error, StarletteHTTPException)
     return JSONResponse(
         status_code=error.status_code,
@@ -210,6 +213,7 @@ def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
 async def log_requests(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
+    """One access-log line per request: method, path, status (no query string)."""
     response = await call_next(request)
     access_log.info(
         "http_request",
@@ -221,6 +225,7 @@ async def log_requests(
 
 
 async def serve(settings: Settings, client: Client | None = None) -> None:
+    """Serve the API on API_HOST:API_PORT until stopped."""
     await uvicorn.Server(
         server_config(create_app(settings, client), settings.api_host, settings.api_port)
     ).serve()

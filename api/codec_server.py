@@ -27,6 +27,7 @@ from rights.settings import Settings, load_settings
 
 
 def create_codec_app(settings: Settings, codec: EncryptionCodec) -> FastAPI:
+    """The codec server app: decode and encode for the Temporal UI's origin only."""
     app = FastAPI(title="Payload codec", docs_url=None, redoc_url=None, openapi_url=None)
     token = settings.codec_operator_token
 
@@ -80,6 +81,7 @@ def create_codec_app(settings: Settings, codec: EncryptionCodec) -> FastAPI:
 
 
 async def serve_codec(settings: Settings, codec: EncryptionCodec) -> None:
+    """Serve the codec server on CODEC_PORT until stopped."""
     config = uvicorn.Config(
         create_codec_app(settings, codec),
         host="127.0.0.1" if settings.codec_operator_token is None else settings.api_host,

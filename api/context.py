@@ -27,5 +27,6 @@ class ApiContext:
 
 
 def context(request: Request) -> ApiContext:
+    """The app's shared context, for handlers to depend on."""
     ctx: ApiContext = request.app.state.context
     return ctx

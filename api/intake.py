@@ -52,6 +52,7 @@ class IntakeRequest(Model):
         return self
 
     def new_request(self) -> NewRequest:
+        """The request as the workflow takes it, with the law decided."""
         jurisdiction = self.jurisdiction or jurisdiction_for_residence(
             self.requester.residence or ""
         )
@@ -83,6 +84,7 @@ class Errors(BaseModel):
 
 
 def error_response(status: int, field: str, problem: str) -> JSONResponse:
+    """An error answer naming the field and the problem."""
     return JSONResponse(
         status_code=status,
         content={"errors": [{"field": field, "problem": problem}]},

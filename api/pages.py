@@ -71,6 +71,7 @@ CATEGORIES_ONLY = (
 def page(
     ctx: ApiContext, request: Request, name: str, status_code: int = 200, **values: object
 ) -> HTMLResponse:
+    """A page rendered from `templates/pages/<name>.html.j2`."""
     return ctx.pages.TemplateResponse(
         request,
         f"pages/{name}.html.j2",
@@ -87,6 +88,7 @@ def message_page(
     message: str,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """A page with a title and one message."""
     return page(
         ctx,
         request,
@@ -99,6 +101,7 @@ def message_page(
 
 
 def link_closed(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
+    """410: the request no longer waits for this answer."""
     return message_page(
         ctx,
         request,
@@ -124,10 +127,12 @@ def not_ours(ctx: ApiContext, request: Request) -> HTMLResponse:
 
 
 def client_address(request: Request) -> str:
+    """The address the request came from, as the server sees it."""
     return request.client.host if request.client else "unknown"
 
 
 def limits(ctx: ApiContext) -> tuple[Limit, Limit]:
+    """The wrong-token limits, per request and per address, from the settings."""
     settings = ctx.settings
     return (
         Limit("wrong-token-request", settings.wrong_token_limit_per_request, HOUR),
@@ -136,6 +141,7 @@ def limits(ctx: ApiContext) -> tuple[Limit, Limit]:
 
 
 async def throttled(ctx: ApiContext, request: Request, request_id: str) -> bool:
+    """Whether this request or this address has used up its wrong tokens for the hour."""
     per_request, per_address = limits(ctx)
     return await asyncio.to_thread(
         lambda: (
@@ -164,6 +170,7 @@ async def wrong_token(
 
 
 def too_many(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
+    """429: too many wrong tokens, come back in an hour."""
     return message_page(
         ctx,
         request,
@@ -176,6 +183,7 @@ def too_many(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse
 
 
 def bad_link(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
+    """403: the token is not one of this request's; no attempt was used."""
     return message_page(
         ctx,
         request,
@@ -188,6 +196,7 @@ def bad_link(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse
 
 
 def expired_link(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
+    """410: the link's time has run out."""
     return message_page(
         ctx,
         request,
@@ -200,6 +209,7 @@ def expired_link(ctx: ApiContext, request: Request, request_id: str) -> HTMLResp
 
 
 def malformed(ctx: ApiContext, request: Request, request_id: str) -> HTMLResponse:
+    """400: the token is not in the form our links carry."""
     return message_page(
         ctx,
         request,
@@ -228,6 +238,7 @@ def verify_form(
     token: str,
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The verification form, with the details this request's standard needs."""
     standard = VerificationStandard(state.verification_standard)
     return page(
         ctx,
@@ -248,6 +259,7 @@ def verify_form(
 async def show_verify_form(
     request_id: str, request: Request, ctx: Ctx, token: str = ""
 ) -> HTMLResponse:
+    """The verification form; opening the link answers nothing."""
     if not _REQUEST_ID.match(request_id):
         return not_ours(ctx, request)
     if not _TOKEN.match(token):
@@ -269,6 +281,7 @@ async def verify(
     postal_code: Annotated[str, Form()] = "",
     declaration: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
+    """The requester's answer to the verification link."""
     refused = await screen_answer(ctx, request, request_id, token, "verify")
     if refused is not None:
         return refused
@@ -320,6 +333,7 @@ async def verify(
 async def confirm_form(
     request_id: str, request: Request, ctx: Ctx, token: str = ""
 ) -> HTMLResponse:
+    """The deletion confirmation page; opening the link deletes nothing."""
     if not _REQUEST_ID.match(request_id):
         return not_ours(ctx, request)
     if not _TOKEN.match(token):
@@ -336,6 +350,7 @@ async def confirm(
     ctx: Ctx,
     token: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
+    """The requester's confirmation that they want their data deleted."""
     refused = await screen_answer(ctx, request, request_id, token, "confirm-deletion")
     if refused is not None:
         return refused
@@ -404,10 +419,13 @@ async def answered(
 def answer_refused(
     ctx: ApiContext, request: Request, request_id: str, result: AnswerResult
 ) -> HTMLResponse:
+    """The page for an answer the request took but did not accept."""
     if result.outcome is VerificationOutcome.WRONG_TOKEN:
         return bad_link(ctx, request, request_id)
     if result.outcome is VerificationOutcome.EXPIRED:
         return expired_link(ctx, request, request_id)
+    if result.outcome is VerificationOutcome.ALREADY_ANSWERED:
+        return link_closed(ctx, request, request_id)
     left = f" You have {result.attempts_left} more attempt(s)." if result.attempts_left else ""
     return message_page(
         ctx,
@@ -465,6 +483,7 @@ async def report(
 
 
 def read_json(path: Path) -> Any:
+    """A JSON file's content, or None if it is missing or unreadable."""
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError):

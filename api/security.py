@@ -36,12 +36,14 @@ def matching_key(presented: str, keys: list[bytes]) -> bytes | None:
 
 
 def key_matches(presented: str, keys: list[bytes]) -> bool:
+    """Whether `presented` is one of `keys`, compared in constant time."""
     return matching_key(presented, keys) is not None
 
 
 async def add_page_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
+    """The requester pages' privacy headers (no referrer, no cache, no framing)."""
     response = await call_next(request)
     if request.url.path.startswith("/r/"):
         response.headers.update(PAGE_HEADERS)

@@ -41,6 +41,7 @@ class Throttle:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def exceeded(self, limit: Limit, value: str) -> bool:
+        """Whether `value` has had `limit.events` events in the last window."""
         since = datetime.now(UTC) - limit.window
         with self._engine.connect() as connection:
             count = connection.execute(
@@ -54,6 +55,7 @@ class Throttle:
         return int(count) >= limit.events
 
     def record(self, limit: Limit, value: str) -> None:
+        """Count one event for `value`, dropping its events older than the window."""
         now = datetime.now(UTC)
         key_hash = self.fingerprint(limit.scope, value)
         with self._engine.begin() as connection:

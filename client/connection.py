@@ -56,6 +56,7 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 
 async def connect(settings: Settings, codec: EncryptionCodec | None = None) -> Client:
+    """A Temporal client with the payload codec, TLS and API key the settings give."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -65,14 +65,17 @@ _REFUSALS: dict[str, type[RequestRefused]] = {
 
 
 def workflow_id(request_id: str) -> str:
+    """The run's id: opaque, never personal data."""
     return f"rights-request-{request_id}"
 
 
 def new_request_id() -> str:
+    """A fresh, unguessable request id."""
     return str(uuid.uuid4())
 
 
 def policy_from(settings: Settings) -> RequestPolicy:
+    """The timing settings fixed into a new request's run."""
     return RequestPolicy(
         eu_establishment=settings.eu_establishment,
         verification_ttl_days=settings.verification_ttl_days,
@@ -141,6 +144,7 @@ async def submit_request(
     request_id: str | None = None,
     received_at: datetime | None = None,
 ) -> RightsRequest:
+    """Admit and start a request; the request as started."""
     request = admit_request(settings, new, request_id=request_id, received_at=received_at)
     await start_request(client, settings, request)
     return request
@@ -151,6 +155,7 @@ def _handle(client: Client, request_id: str) -> WorkflowHandle[Any, Any]:
 
 
 async def request_status(client: Client, request_id: str) -> RequestState:
+    """The request's state, step by step, without personal data."""
     try:
         return await _handle(client, request_id).query(RightsRequestWorkflow.status)
     except RPCError as error:
@@ -186,46 +191,56 @@ async def _update(
 async def answer_verification(
     client: Client, request_id: str, answer: VerificationAnswer
 ) -> AnswerResult:
+    """The requester's answer to the verification link."""
     return await _update(client, request_id, RightsRequestWorkflow.submit_verification, answer)
 
 
 async def confirm_deletion(
     client: Client, request_id: str, answer: ReconfirmationAnswer
 ) -> AnswerResult:
+    """The requester's answer to the deletion confirmation link."""
     return await _update(client, request_id, RightsRequestWorkflow.confirm_deletion, answer)
 
 
 async def approve_agent(client: Client, request_id: str, note: OperatorNote) -> RequestState:
+    """Accept the agent's proof of permission."""
     return await _update(client, request_id, RightsRequestWorkflow.approve_agent, note)
 
 
 async def reject_agent(client: Client, request_id: str, decision: DenyInput) -> RequestState:
+    """Refuse the agent's proof of permission, with the reason."""
     return await _update(client, request_id, RightsRequestWorkflow.reject_agent, decision)
 
 
 async def verify_manually(client: Client, request_id: str, note: OperatorNote) -> RequestState:
+    """Mark the requester verified by the privacy team."""
     return await _update(client, request_id, RightsRequestWorkflow.verify_manually, note)
 
 
 async def deny(client: Client, request_id: str, decision: DenyInput) -> RequestState:
+    """Close the request with a reason the requester is told."""
     return await _update(client, request_id, RightsRequestWorkflow.deny, decision)
 
 
 async def withdraw(client: Client, request_id: str, note: OperatorNote) -> RequestState:
+    """Close the request the requester withdrew."""
     return await _update(client, request_id, RightsRequestWorkflow.withdraw, note)
 
 
 async def provider_task_done(
     client: Client, request_id: str, done: ProviderTaskDone
 ) -> RequestState:
+    """Close one provider's operator task with its outcome."""
     return await _update(client, request_id, RightsRequestWorkflow.provider_task_done, done)
 
 
 async def report_provider_job(
     client: Client, request_id: str, report: ProviderJobReport
 ) -> RequestState:
+    """Hand a provider's signed callback to its run."""
     return await _update(client, request_id, RightsRequestWorkflow.report_provider_job, report)
 
 
 async def extend(client: Client, request_id: str, extension: ExtendInput) -> RequestState:
+    """Extend the response deadline once, with the reason."""
     return await _update(client, request_id, RightsRequestWorkflow.extend, extension)

@@ -38,6 +38,7 @@ UI_PORT = 8233
 
 
 def dev_server_command(settings: Settings) -> list[str]:
+    """The `temporal server start-dev` command line, search attributes registered."""
     host, _, port = settings.temporal_address.rpartition(":")
     attributes = [
         f"--search-attribute={key.name}={key.indexed_value_type.name.title()}"
@@ -63,6 +64,7 @@ def dev_server_command(settings: Settings) -> list[str]:
 async def wait_for_server(
     settings: Settings, codec: EncryptionCodec, seconds: float = 30
 ) -> Client:
+    """A client once the dev server answers, within `seconds`."""
     loop = asyncio.get_running_loop()
     give_up = loop.time() + seconds
     while True:
@@ -75,6 +77,7 @@ async def wait_for_server(
 
 
 def next_steps(settings: Settings) -> str:
+    """What `make run` prints once the stack is up: where things are, what to try."""
     email, name, phone = SAMPLE_PEOPLE[0][0], SAMPLE_PEOPLE[0][1], SAMPLE_PEOPLE[0][2]
     key = (settings.intake_keys() or [b"<INTAKE_API_KEYS>"])[0].decode()
     return f"""
@@ -108,6 +111,7 @@ def with_development_intake_key(settings: Settings) -> Settings:
 
 
 async def run(settings: Settings, start_server: bool) -> None:
+    """Start the sandboxes, the dev server, the worker, the API and the codec server."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings = with_development_intake_key(settings)
     service = create_engine(settings.service_url)
@@ -142,6 +146,7 @@ async def run(settings: Settings, start_server: bool) -> None:
 
 
 def main() -> None:
+    """`make run`."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-server", action="store_true", help="use TEMPORAL_ADDRESS as is")
     args = parser.parse_args()

@@ -58,6 +58,7 @@ payments = sa.Table(
 
 
 def create_service_schema(engine: Engine) -> None:
+    """Create the sample service's tables where they do not exist."""
     metadata.create_all(engine)
 
 

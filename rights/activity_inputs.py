@@ -184,6 +184,7 @@ REPORT_EXPIRY_WORKFLOW = "ReportExpiryWorkflow"
 
 
 def report_expiry_id(request_id: str) -> str:
+    """The expiry workflow's id for a request's report."""
     return f"report-expiry-{request_id}"
 
 

@@ -24,6 +24,7 @@ REFUSED_EXPIRED = "LinkExpired"
 
 
 def hash_token(token: str) -> str:
+    """The SHA-256 the workflow keeps instead of the token."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
@@ -39,18 +40,23 @@ class Challenge(BaseModel):
 
     @property
     def attempts_left(self) -> int:
+        """Answers still allowed."""
         return max(self.max_attempts - self.attempts, 0)
 
     def expired(self, now: datetime) -> bool:
+        """Whether the link's time has run out at `now`."""
         return now >= self.expires_at
 
     def knows(self, token: str) -> bool:
+        """Whether `token` is one of this challenge's, compared in constant time."""
         presented = hash_token(token).encode()
         return any(hmac.compare_digest(presented, known.encode()) for known in self.token_hashes)
 
     def refusal(self, token: str, now: datetime) -> VerificationOutcome | None:
         """Why this answer is no attempt at all (used, exhausted, expired, wrong token), if so."""
-        if self.answered or self.attempts_left == 0:
+        if self.answered:
+            return VerificationOutcome.ALREADY_ANSWERED
+        if self.attempts_left == 0:
             return VerificationOutcome.ATTEMPTS_EXHAUSTED
         if self.expired(now):
             return VerificationOutcome.EXPIRED

@@ -61,12 +61,15 @@ class EncryptionCodec(PayloadCodec):
 
     @property
     def current_key_id(self) -> str:
+        """The id of the key that seals new payloads."""
         return self._current
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Seal each payload with the current key."""
         return [self._encrypt(payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Open each sealed payload with its key; plaintext as configured."""
         return [self._decrypt(payload) for payload in payloads]
 
     def _encrypt(self, payload: Payload) -> Payload:
@@ -112,6 +115,7 @@ def parse_keys(spec: str) -> tuple[dict[str, bytes], str]:
 
 
 def format_keys(keys: Iterable[tuple[str, bytes]]) -> str:
+    """PAYLOAD_KEYS's form of `keys`, the last current."""
     return ",".join(f"{key_id}:{base64.b64encode(key).decode()}" for key_id, key in keys)
 
 

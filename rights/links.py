@@ -20,9 +20,11 @@ class LinkTokens:
         self._base_url = public_base_url
 
     def token(self, request_id: str, link: LinkSpec) -> str:
+        """The link's token for this request."""
         return self._derive(request_id, link.purpose, link.nonce)
 
     def url(self, request_id: str, link: LinkSpec) -> str:
+        """The link, token included, as the notice carries it."""
         token = self.token(request_id, link)
         return f"{self._base_url}/r/{request_id}/{link.purpose.value}?token={token}"
 

@@ -263,6 +263,8 @@ class VerificationOutcome(StrEnum):
     EXPIRED = "expired"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     NOT_MATCHED = "not_matched"
+    # A second answer that waited its turn while the first one was accepted.
+    ALREADY_ANSWERED = "already_answered"
 
 
 class RequestState(BaseModel):

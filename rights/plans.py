@@ -80,6 +80,7 @@ class RequestPlan:
 
     @property
     def delivers_report(self) -> bool:
+        """Whether the request is answered with a report."""
         return bool(self.report_formats)
 
 
@@ -127,6 +128,7 @@ def needs_declaration(standard: VerificationStandard, jurisdiction: Jurisdiction
 
 
 def access_answer(plan: RequestPlan, verified: VerificationStandard) -> AccessAnswer:
+    """What an access report may hold, given the standard the requester met."""
     if not plan.specific_pieces:
         return AccessAnswer.CATEGORIES_ASKED
     if verified is VerificationStandard.REASONABLY_HIGH:
@@ -135,6 +137,7 @@ def access_answer(plan: RequestPlan, verified: VerificationStandard) -> AccessAn
 
 
 def plan_for(request: RightsRequest) -> RequestPlan:
+    """The plan for `request`: verification, reconfirmation, action and report."""
     plan = _PLANS[request.type]
     asks_for_pieces = request.specific_pieces or request.jurisdiction is not Jurisdiction.US_CA
     if request.type is RequestType.ACCESS and asks_for_pieces:

@@ -154,10 +154,6 @@ class ProviderEntry(Strict):
             )
         return self
 
-    @property
-    def automated(self) -> bool:
-        return self.kind != "manual"
-
 
 class Registry(Strict):
     identity: IdentitySource
@@ -174,6 +170,7 @@ class Registry(Strict):
         return self
 
     def provider(self, name: str) -> ProviderEntry:
+        """The entry named `name`."""
         for entry in self.providers:
             if entry.name == name:
                 return entry

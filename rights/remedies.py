@@ -26,6 +26,7 @@ _AUTHORITY: dict[Jurisdiction, str] = {
 
 
 def further_rights(jurisdiction: Jurisdiction) -> list[str]:
+    """What the response tells the requester they may do next, under their law."""
     rights = []
     if RequestType.APPEAL in granted_rights(jurisdiction):
         rights.append(

@@ -14,6 +14,7 @@ _UK = {"GB", "UK"}
 
 
 def jurisdiction_for_residence(residence: str) -> Jurisdiction:
+    """The law for a residence code; an error naming it where none applies."""
     code = residence.strip().upper()
     country = code.split("-")[0]
     if country in _UK:

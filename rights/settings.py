@@ -149,18 +149,22 @@ class Settings(BaseSettings):
 
     @property
     def outbox_dir(self) -> Path:
+        """Where the outbox backend writes notices."""
         return self.mail_outbox_dir or self.data_dir / "outbox"
 
     @property
     def reports_dir(self) -> Path:
+        """Where access reports are kept."""
         return self.data_dir / "reports"
 
     @property
     def records_url(self) -> str:
+        """The records database's URL."""
         return self.records_database_url or f"sqlite:///{self.data_dir / 'records.db'}"
 
     @property
     def service_url(self) -> str:
+        """The service database's URL."""
         return self.service_database_url or f"sqlite:///{self.data_dir / 'service.db'}"
 
 

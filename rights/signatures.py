@@ -14,6 +14,7 @@ TOLERANCE_SECONDS = 300
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The signature of a timestamped body."""
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return f"v1={digest.hexdigest()}"
 
@@ -35,6 +36,7 @@ def signature_valid(
 
 
 def signed_headers(secret: str, body: bytes, *, now: float) -> dict[str, str]:
+    """The headers of a signed request sent at `now`."""
     timestamp = str(int(now))
     return {
         "Content-Type": "application/json",

@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 
 def create_engine(url: str) -> Engine:
+    """An engine for `url`: SQLite tuned for many writers, parameters hidden."""
     engine = sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
 

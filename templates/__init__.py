@@ -27,6 +27,7 @@ def _printable(value: Any) -> Any:
 
 
 def template_environment(**options: Any) -> jinja2.Environment:
+    """The Jinja environment every template is rendered in."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,

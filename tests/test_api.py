@@ -34,7 +34,7 @@ from dev.sample_service import messages
 from rights.codec import encrypted_converter
 from rights.models import OutcomeStatus, ProviderTaskDone, RequestStatus
 from stores.records import intake_idempotency
-from tests.conftest import BIN
+from tests.conftest import BIN, TEST_RUNTIME
 from tests.harness import INTAKE_KEY, MARIA, TEST_CODEC, Harness
 
 AUTH = {"Authorization": f"Bearer {INTAKE_KEY}"}
@@ -476,6 +476,7 @@ async def test_healthz_reports_workers_polling_on_a_real_dev_server(tmp_path: Pa
     """The time-skipping server has no DescribeTaskQueue, so this one runs on the dev server."""
     async with (
         await WorkflowEnvironment.start_local(
+            runtime=TEST_RUNTIME,
             data_converter=encrypted_converter(TEST_CODEC),
             dev_server_existing_path=str(BIN / "temporal"),
             dev_server_extra_args=["--log-level", "error"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import datetime, timedelta
@@ -300,6 +301,32 @@ async def test_wrong_tokens_never_use_up_the_requesters_attempts(harness: Harnes
     assert state.status is RequestStatus.AWAITING_VERIFICATION
     assert state.verification_attempts == 0
     await verify(harness, rid)
+    assert (await harness.status(rid)).verification_attempts == 1
+
+
+async def test_answers_arriving_together_are_taken_one_at_a_time(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    answer = VerificationAnswer(token=harness.link_token(rid, "verification"), data_points=PHONE)
+
+    results = await asyncio.gather(
+        *(rights_requests.answer_verification(harness.client, rid, answer) for _ in range(3)),
+        return_exceptions=True,
+    )
+
+    outcomes = [r.outcome for r in results if not isinstance(r, BaseException)]
+    assert outcomes.count(VerificationOutcome.VERIFIED) == 1
+    assert all(
+        outcome is VerificationOutcome.ALREADY_ANSWERED
+        for outcome in outcomes
+        if outcome is not VerificationOutcome.VERIFIED
+    )
+    assert all(
+        isinstance(r, rights_requests.RequestRefused)
+        for r in results
+        if isinstance(r, BaseException)
+    )
     assert (await harness.status(rid)).verification_attempts == 1
 
 

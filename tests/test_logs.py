@@ -11,12 +11,14 @@ from re import _constants as sre_constants  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+import pytest
 import structlog
 
 import logs
 from logs import configure_logging, mask_contact_details, request_context
 from rights.models import Channel, Requester, RightsRequest
 from rights.terms import Jurisdiction, RequestType
+from tests.conftest import CORE_LOG, OLD_SERVER_WARNING
 
 
 def deletion_request(request_id: str, full_name: str, email: str) -> RightsRequest:
@@ -154,3 +156,12 @@ def test_an_address_across_the_cut_is_masked_whole() -> None:
         text = "x" * (logs.LONGEST_LOGGED + offset) + f" {email} and more"
         masked = mask_contact_details(text)
         assert "maria" not in masked and "lopez" not in masked, offset
+
+
+def test_only_the_test_servers_capability_warning_is_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger=CORE_LOG.name):
+        CORE_LOG.warning(f"{OLD_SERVER_WARNING} to guarantee that the latest heartbeat details")
+        CORE_LOG.warning("Failed to poll for task")
+    assert [record.getMessage() for record in caplog.records] == ["Failed to poll for task"]

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from rights import search_attributes
 from rights.codec import encrypted_converter
-from tests.conftest import BIN
+from tests.conftest import BIN, TEST_RUNTIME
 from tests.harness import INTAKE_KEY, TEST_CODEC, Harness
 from tests.live_server import free_port, serving
 
@@ -26,6 +26,7 @@ async def test_fuzzed_requests_never_get_a_server_error(tmp_path: Path) -> None:
     port = free_port()
     async with (
         await WorkflowEnvironment.start_local(
+            runtime=TEST_RUNTIME,
             data_converter=encrypted_converter(TEST_CODEC),
             dev_server_existing_path=str(BIN / "temporal"),
             dev_server_extra_args=["--log-level", "error"],

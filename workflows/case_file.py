@@ -1,7 +1,9 @@
 """The run's case file: the step-by-step state the `status` query and the record are built from.
 
-Every status change is mirrored into the `RightsRequestStatus` search attribute and logged
-through the replay-safe workflow logger, with ids and statuses only.
+The only writer of the request's state: every change is a method here, named for what
+happened, so a reader finds every way the state can change in one place. Every status change is
+mirrored into the `RightsRequestStatus` search attribute and logged through the replay-safe
+workflow logger, with ids and statuses only.
 """
 
 from __future__ import annotations
@@ -12,71 +14,163 @@ from datetime import UTC, date, datetime, time
 from temporalio import workflow
 
 from rights import search_attributes
-from rights.models import RequestState, RequestStatus, StepName, StepState, StepStatus
+from rights.deadlines import DueDates
+from rights.models import (
+    NoticeSent,
+    ProviderOutcome,
+    ProviderTask,
+    RequestState,
+    RequestStatus,
+    RightsRequest,
+    StepName,
+    StepState,
+    StepStatus,
+)
+from rights.terms import VerificationStandard
 
 
 def start_of(day: date) -> datetime:
+    """Midnight UTC of `day`: how a date is kept in a Datetime search attribute."""
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
 class CaseFile:
-    def __init__(self, state: RequestState) -> None:
-        self.state = state
+    def __init__(
+        self, request: RightsRequest, due: DueDates, verification: VerificationStandard
+    ) -> None:
+        self._state = RequestState(
+            request_id=request.request_id,
+            type=request.type,
+            jurisdiction=request.jurisdiction,
+            channel=request.channel,
+            received_at=request.received_at,
+            status=RequestStatus.RECEIVED,
+            due_dates=due,
+            respond_by=due.respond_by,
+            steps=[StepState(name=name) for name in StepName],
+            verification_standard=verification,
+        )
+        # Set by an operator's deny or withdraw: the lifecycle stops at its next wait.
+        self.closing: RequestStatus | None = None
+        # Once the run is answering, nothing may close or extend it any more.
+        self.answering = False
+
+    @property
+    def state(self) -> RequestState:
+        """The state as it stands: read it anywhere, change it only through this class."""
+        return self._state
 
     def publish_search_attributes(self) -> None:
+        """Type, jurisdiction, status and deadline, for the UI's filters."""
         workflow.upsert_search_attributes(
             [
-                search_attributes.REQUEST_TYPE.value_set(self.state.type.value),
-                search_attributes.JURISDICTION.value_set(self.state.jurisdiction.value),
-                search_attributes.STATUS.value_set(self.state.status.value),
-                search_attributes.RESPOND_BY.value_set(start_of(self.state.respond_by)),
+                search_attributes.REQUEST_TYPE.value_set(self._state.type.value),
+                search_attributes.JURISDICTION.value_set(self._state.jurisdiction.value),
+                search_attributes.STATUS.value_set(self._state.status.value),
+                search_attributes.RESPOND_BY.value_set(start_of(self._state.respond_by)),
             ]
         )
 
     def set_status(self, status: RequestStatus) -> None:
-        self.state.status = status
+        """A new status, mirrored into the search attribute and logged."""
+        self._state.status = status
         workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status.value)])
         self.log(logging.INFO, "request_status")
 
+    def close(self, final: RequestStatus) -> None:
+        """The request's last status, at the moment it was answered."""
+        self.set_status(final)
+        self._state.closed_at = workflow.now()
+
+    def require(self, status: RequestStatus, what: str) -> None:
+        """Refuse an Update that the request is not waiting for (validators call this)."""
+        if self.closing is not None or self._state.status is not status:
+            raise ValueError(
+                f"request {self._state.request_id} is not waiting for {what} "
+                f"(status: {self._state.status.value})"
+            )
+
+    def require_open(self) -> None:
+        """Refuse an Update that needs the request still open."""
+        if self.closing is not None or self.answering:
+            raise ValueError(
+                f"request {self._state.request_id} is already closing "
+                f"(status: {self._state.status.value})"
+            )
+
     def log(self, level: int, event: str, **fields: str) -> None:
         """One replay-safe log line naming the request, its type, law, status and step."""
-        active = [step.name.value for step in self.state.steps if step.status is StepStatus.ACTIVE]
+        steps = self._state.steps
+        active = [step.name.value for step in steps if step.status is StepStatus.ACTIVE]
         workflow.logger.log(
             level,
             event,
             extra={
-                "request_id": self.state.request_id,
-                "request_type": self.state.type.value,
-                "jurisdiction": self.state.jurisdiction.value,
-                "status": self.state.status.value,
-                "step": active[-1] if active else self.state.status.value,
+                "request_id": self._state.request_id,
+                "request_type": self._state.type.value,
+                "jurisdiction": self._state.jurisdiction.value,
+                "status": self._state.status.value,
+                "step": active[-1] if active else self._state.status.value,
                 **fields,
             },
         )
 
     def move_respond_by(self, respond_by: date, reason: str) -> None:
-        self.state.extended = True
-        self.state.extension_reason = reason
-        self.state.respond_by = respond_by
+        """The deadline moved by an extension, with its reason."""
+        self._state.extended = True
+        self._state.extension_reason = reason
+        self._state.respond_by = respond_by
         workflow.upsert_search_attributes(
             [search_attributes.RESPOND_BY.value_set(start_of(respond_by))]
         )
 
     def step(self, name: StepName) -> StepState:
-        return next(step for step in self.state.steps if step.name is name)
+        """One step's state."""
+        return next(step for step in self._state.steps if step.name is name)
 
     def begin(self, name: StepName, note: str | None = None) -> None:
+        """A step starts now."""
         step = self.step(name)
         step.status, step.started_at, step.note = StepStatus.ACTIVE, workflow.now(), note
 
     def finish(self, name: StepName, status: StepStatus, note: str | None = None) -> None:
+        """A step ends now, with its status."""
         step = self.step(name)
         step.status, step.finished_at = status, workflow.now()
         step.started_at = step.started_at or step.finished_at
         if note is not None:
             step.note = note
 
+    def note(self, name: StepName, note: str) -> None:
+        """A note on a step."""
+        self.step(name).note = note
+
     def fail_active_steps(self, note: str) -> None:
-        for step in self.state.steps:
+        """Every step under way ends failed, with `note` (the request was closed)."""
+        for step in self._state.steps:
             if step.status is StepStatus.ACTIVE:
                 self.finish(step.name, StepStatus.FAILED, note)
+
+    def count_attempts(self, attempts: int) -> None:
+        """How many verification attempts the requester has used."""
+        self._state.verification_attempts = attempts
+
+    def record_denial(self, reason: str) -> None:
+        """The reason a request or an agent was refused."""
+        self._state.denial_reason = reason
+
+    def add_notice(self, notice: NoticeSent) -> None:
+        """A notice sent (or refused by the mail backend)."""
+        self._state.notices.append(notice)
+
+    def open_task(self, task: ProviderTask) -> None:
+        """A provider's work handed to the privacy team."""
+        self._state.open_tasks.append(task)
+
+    def close_task(self, task: ProviderTask) -> None:
+        """A provider's operator task closed."""
+        self._state.open_tasks.remove(task)
+
+    def record_outcomes(self, outcomes: list[ProviderOutcome]) -> None:
+        """Every provider's outcome, once fulfilment ends."""
+        self._state.provider_outcomes = outcomes

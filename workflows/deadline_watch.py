@@ -7,6 +7,7 @@ deadline, the privacy team gets an alert. An operator's own extension moves the 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -37,8 +38,12 @@ class DeadlineWatch:
         self._finished = finished
         self._changes = 0
         self._alerted = False
+        # The watch's own extension and an operator's `extend` Update may both be under way:
+        # one at a time, and the second finds the request already extended.
+        self._extending = asyncio.Lock()
 
     async def run(self) -> None:
+        """Until the run finishes: the extension notice in time, then the operators' alert."""
         state = self._case_file.state
         while not self._finished():
             due = state.due_dates
@@ -69,20 +74,24 @@ class DeadlineWatch:
 
     async def extend(self, reason: str, respond_by: date | None) -> None:
         """Move the response date once and tell the requester why and until when."""
-        due = self._case_file.state.due_dates
-        assert respond_by is not None and due.extended_respond_by is not None
-        assert respond_by <= due.extended_respond_by
-        self._case_file.move_respond_by(respond_by, reason)
-        self._changes += 1
-        await self._notifier.notify(
-            NoticeKind.EXTENSION,
-            Recipient.REQUESTER,
-            NoticeFacts(
-                extension_reason=reason,
-                extended_respond_by=respond_by,
-                extension_basis=due.legal_basis.extended_respond_by,
-            ),
-        )
+        async with self._extending:
+            state = self._case_file.state
+            due = state.due_dates
+            if state.extended:
+                return
+            assert respond_by is not None and due.extended_respond_by is not None
+            assert respond_by <= due.extended_respond_by
+            self._case_file.move_respond_by(respond_by, reason)
+            self._changes += 1
+            await self._notifier.notify(
+                NoticeKind.EXTENSION,
+                Recipient.REQUESTER,
+                NoticeFacts(
+                    extension_reason=reason,
+                    extended_respond_by=respond_by,
+                    extension_basis=due.legal_basis.extended_respond_by,
+                ),
+            )
 
     async def _changed_before(self, target: datetime) -> bool:
         """Wait until `target`; True if the run finished or the deadline moved first."""

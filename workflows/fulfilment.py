@@ -13,20 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from rights.activity_inputs import (
-    ActivityName,
     FulfilAtProviderInput,
     NoticeFacts,
     PlanProvidersInput,
     PollProviderJobInput,
     ProviderHandling,
-    ProviderPlan,
     ProviderRef,
 )
 from rights.models import (
@@ -42,9 +40,9 @@ from rights.models import (
     TaskReason,
 )
 from rights.plans import ProviderAction
+from workflows import effects
 from workflows.case_file import CaseFile
 from workflows.notifier import Notifier
-from workflows.retries import LOCAL_RETRY, PROVIDER_GIVE_UP_AFTER, PROVIDER_RETRY
 
 
 class Waiter(Protocol):
@@ -82,14 +80,8 @@ class Fulfilment:
     async def run(self, *, specific_pieces: bool = False) -> list[ProviderOutcome]:
         """Every provider's outcome; for access, `specific_pieces` or only their categories."""
         self._specific_pieces = specific_pieces
-        plan = await workflow.execute_activity(
-            ActivityName.PLAN_PROVIDERS,
-            PlanProvidersInput(
-                request_id=self._request.request_id, action=self._action, request=self._request
-            ),
-            result_type=ProviderPlan,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=LOCAL_RETRY,
+        plan = await effects.plan_providers(
+            PlanProvidersInput(action=self._action, request=self._request)
         )
         self._account_id = plan.account_id
         results = await asyncio.gather(
@@ -101,6 +93,7 @@ class Fulfilment:
         return [result for result in results if isinstance(result, ProviderOutcome)]
 
     def task_done(self, done: ProviderTaskDone) -> None:
+        """An operator closed a provider's task."""
         self._results[done.provider] = done
 
     def awaits_callback(self, provider: str, job_id: str) -> bool:
@@ -111,6 +104,7 @@ class Fulfilment:
         return job is None or job.job_id == job_id
 
     def job_reported(self, report: ProviderJobReport) -> None:
+        """A provider's callback arrived for its job."""
         self._reports[report.provider] = report
 
     async def _fulfil_at(self, provider: ProviderRef) -> ProviderOutcome:
@@ -121,8 +115,7 @@ class Fulfilment:
         if provider.reports_by_callback:
             self._working.add(provider.name)
         try:
-            outcome = await self._provider_activity(
-                ActivityName.FULFIL_AT_PROVIDER,
+            outcome = await effects.fulfil_at_provider(
                 FulfilAtProviderInput(
                     request=self._request,
                     provider=provider.name,
@@ -130,7 +123,7 @@ class Fulfilment:
                     account_id=self._account_id,
                     specific_pieces=self._specific_pieces,
                 ),
-                provider,
+                task_queue=provider.task_queue,
             )
             if outcome.job is not None:
                 outcome = await self._follow_job(provider, outcome.job)
@@ -163,23 +156,6 @@ class Fulfilment:
             )
         return outcome
 
-    async def _provider_activity(
-        self,
-        activity: ActivityName,
-        input: FulfilAtProviderInput | PollProviderJobInput,
-        provider: ProviderRef,
-    ) -> ProviderOutcome:
-        outcome: ProviderOutcome = await workflow.execute_activity(
-            activity,
-            input,
-            result_type=ProviderOutcome,
-            task_queue=provider.task_queue,
-            start_to_close_timeout=timedelta(minutes=5),
-            schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
-            retry_policy=PROVIDER_RETRY,
-        )
-        return outcome
-
     async def _follow_job(self, provider: ProviderRef, job: ProviderJob) -> ProviderOutcome:
         """Poll on a timer, or wait for the callback, until the job ends or runs out of time."""
         give_up = workflow.now() + provider.job_timeout
@@ -208,8 +184,7 @@ class Fulfilment:
     async def _poll(
         self, provider: ProviderRef, job: ProviderJob, report: ProviderJobReport | None = None
     ) -> ProviderOutcome:
-        return await self._provider_activity(
-            ActivityName.POLL_PROVIDER_JOB,
+        return await effects.poll_provider_job(
             PollProviderJobInput(
                 request=self._request,
                 provider=provider.name,
@@ -219,7 +194,7 @@ class Fulfilment:
                 report=report,
                 specific_pieces=self._specific_pieces,
             ),
-            provider,
+            task_queue=provider.task_queue,
         )
 
     async def _operator_task(
@@ -229,7 +204,7 @@ class Fulfilment:
         task = ProviderTask(
             provider=provider.name, reason=reason, opened_at=workflow.now(), detail=detail
         )
-        self._case_file.state.open_tasks.append(task)
+        self._case_file.open_task(task)
         await self._notifier.notify(
             NoticeKind.OPERATOR_TASK,
             Recipient.OPERATOR,
@@ -238,7 +213,7 @@ class Fulfilment:
         )
         await self._wait_for(lambda: provider.name in self._results)
         done = self._results[provider.name]
-        self._case_file.state.open_tasks.remove(task)
+        self._case_file.close_task(task)
         evidence = [f"{reason.value}: {detail}", "closed by operator"]
         return ProviderOutcome(
             provider=provider.name,

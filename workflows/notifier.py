@@ -7,14 +7,11 @@ kept in the case file as undelivered, where the status query and the record show
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from rights.activity_inputs import (
-    ActivityName,
     LinkPurpose,
     LinkSpec,
     NoticeDelivery,
@@ -23,13 +20,8 @@ from rights.activity_inputs import (
 )
 from rights.challenges import Challenge
 from rights.models import NoticeKind, NoticeSent, Recipient, RightsRequest
+from workflows import effects
 from workflows.case_file import CaseFile
-
-NOTICE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["MailRejected"],
-)
 
 
 class Notifier:
@@ -46,12 +38,12 @@ class Notifier:
         link: LinkSpec | None = None,
         key: str | None = None,
     ) -> NoticeDelivery | None:
+        """Send one notice; None if the mail backend refused it for good (it is recorded)."""
         notices = self._case_file.state.notices
         key = key or f"{kind.value}-{sum(notice.kind is kind for notice in notices) + 1}"
         delivery: NoticeDelivery | None
         try:
-            delivery = await workflow.execute_activity(
-                ActivityName.SEND_NOTICE,
+            delivery = await effects.send_notice(
                 SendNoticeInput(
                     request=self._request,
                     kind=kind,
@@ -59,16 +51,13 @@ class Notifier:
                     recipient=recipient,
                     facts=facts or NoticeFacts(),
                     link=link,
-                ),
-                result_type=NoticeDelivery,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=NOTICE_RETRY,
+                )
             )
         except ActivityError:
             self._case_file.log(logging.ERROR, "notice_rejected", kind=kind.value, key=key)
             delivery = None
         # Workflow time, so the record's dates agree with the timers that drove them.
-        notices.append(
+        self._case_file.add_notice(
             NoticeSent(
                 kind=kind,
                 key=key,

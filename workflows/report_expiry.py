@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from temporalio import workflow
 
-from rights.activity_inputs import REPORT_EXPIRY_WORKFLOW, ActivityName, ExpireReportInput
-from workflows.retries import LOCAL_RETRY
+from rights.activity_inputs import REPORT_EXPIRY_WORKFLOW, ExpireReportInput
+from workflows import effects
 
 
 @workflow.defn(name=REPORT_EXPIRY_WORKFLOW)
@@ -24,12 +24,4 @@ class ReportExpiryWorkflow:
         wait = input.expires_at - workflow.now()
         if wait > timedelta(0):
             await workflow.sleep(wait, summary="Access report link expires")
-        deleted: bool = await workflow.execute_activity(
-            ActivityName.DELETE_REPORT,
-            input,
-            result_type=bool,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=LOCAL_RETRY,
-            summary="Delete the access report's files",
-        )
-        return deleted
+        return await effects.delete_report(input)

@@ -37,9 +37,11 @@ class AccessReportsConnector(Connector):
         self._key = subject_key(link_secret)
 
     def exist_for(self, subject: Subject) -> bool:
+        """Whether reports of earlier requests about this person are still kept."""
         return bool(self._reports_of(subject))
 
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Delete every earlier report about the person (the folders named in the journal)."""
         if action is not ProviderAction.DELETE:
             raise self.unsupported(action)
         # Named in the journal first: a retry after a crash deletes and counts the same folders.

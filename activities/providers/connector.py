@@ -68,6 +68,7 @@ class Journal:
         create_records_schema(engine, provider_steps)
 
     def step(self, request_id: str, provider: str, action: ProviderAction) -> Step:
+        """The journal entry of one (request, provider, action), as it stands."""
         key = {"request_id": request_id, "provider": provider, "action": action.value}
         with self.engine.connect() as connection:
             state = connection.execute(
@@ -88,6 +89,7 @@ class Step:
         self._exists = exists
 
     def get(self, name: str) -> Any:
+        """A value an earlier attempt of this step saved, or None."""
         return self._state.get(name)
 
     def save(self, *, within: Connection | None = None, **values: Any) -> None:
@@ -151,6 +153,7 @@ class Connector(ABC):
     def poll(
         self, subject: Subject, action: ProviderAction, job: ProviderJob, step: Step
     ) -> ProviderOutcome:
+        """Ask the provider how its job is going; connectors with jobs override this."""
         raise ApplicationError(
             f"provider {self.entry.name}: a {self.entry.kind} connector has no jobs to poll",
             type="ProviderMisconfigured",
@@ -160,6 +163,7 @@ class Connector(ABC):
     def from_report(
         self, subject: Subject, action: ProviderAction, job: ProviderJob, report: ProviderJobReport
     ) -> ProviderOutcome:
+        """Settle a job from its system's callback; connectors that take them override this."""
         raise ApplicationError(
             f"provider {self.entry.name}: a {self.entry.kind} connector takes no callbacks",
             type="ProviderMisconfigured",
@@ -167,10 +171,12 @@ class Connector(ABC):
         )
 
     def fulfil(self, subject: Subject, action: ProviderAction) -> ProviderOutcome:
+        """Carry out `action` for `subject`, once: a final outcome in the journal is the answer."""
         step = self._step(subject, action)
         return self._once(action, step, lambda: self.start(subject, action, step))
 
     def resume(self, subject: Subject, action: ProviderAction, job: ProviderJob) -> ProviderOutcome:
+        """Poll the provider's job, unless the journal already holds its outcome."""
         step = self._step(subject, action)
         return self._once(action, step, lambda: self.poll(subject, action, job, step))
 
@@ -181,6 +187,7 @@ class Connector(ABC):
         job: ProviderJob,
         report: ProviderJobReport,
     ) -> ProviderOutcome:
+        """Settle the job its system reported by callback, once."""
         step = self._step(subject, action)
         return self._once(action, step, lambda: self.from_report(subject, action, job, report))
 
@@ -223,6 +230,7 @@ class Connector(ABC):
         follow_up: str | None = None,
         retained: list[Retention] | None = None,
     ) -> ProviderOutcome:
+        """An outcome of this provider, with its name and category."""
         return ProviderOutcome(
             provider=self.entry.name,
             category=self.entry.category,
@@ -235,6 +243,7 @@ class Connector(ABC):
         )
 
     def pending(self, job_id: str, state: str, evidence: list[str]) -> ProviderOutcome:
+        """The provider accepted the work as a job: polled, or awaited by callback, later."""
         job = ProviderJob(
             job_id=job_id,
             state=state,
@@ -261,6 +270,7 @@ class Connector(ABC):
             ) from None
 
     def unsupported(self, action: ProviderAction) -> ApplicationError:
+        """The permanent failure for an action this kind cannot carry out."""
         return ApplicationError(
             f"provider {self.entry.name}: a {self.entry.kind} connector cannot {action.value}",
             type="ProviderMisconfigured",
@@ -292,6 +302,7 @@ class ApiConnector(Connector):
 
     @classmethod
     def build(cls, entry: ProviderEntry, parts: Parts) -> Connector:
+        """The connector with its credentials, read from the environment it is given."""
         settings = entry.api
         assert settings is not None
 

@@ -51,6 +51,7 @@ class ProviderApi:
         )
 
     def close(self) -> None:
+        """Close the HTTP client's connections."""
         self._client.close()
 
     def call(

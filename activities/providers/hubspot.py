@@ -22,6 +22,7 @@ BLOCKLIST_NOTE = "HubSpot blocks this email address from being added as a contac
 
 class HubSpotConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Find the contact by email; delete it through GDPR delete, or export it."""
         if action is ProviderAction.ACCESS:
             contacts = self._search(subject.email)
             if not contacts:

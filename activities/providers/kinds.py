@@ -79,6 +79,7 @@ KINDS: dict[str, Kind] = {
 
 
 def kind_of(entry: ProviderEntry) -> Kind:
+    """The row of the table for `entry`'s kind."""
     return KINDS[entry.kind]
 
 

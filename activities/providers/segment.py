@@ -25,6 +25,7 @@ RUNNING = ("INITIALIZED", "RUNNING")
 
 class SegmentConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """File a regulation for the person's user id (delete or suppress)."""
         regulation_type = REGULATION.get(action)
         if regulation_type is None:
             raise self.unsupported(action)
@@ -54,6 +55,7 @@ class SegmentConnector(ApiConnector):
     def poll(
         self, subject: Subject, action: ProviderAction, job: ProviderJob, step: Step
     ) -> ProviderOutcome:
+        """Read the regulation's status until it has finished or failed."""
         regulation = self.api.call("GET", f"/regulations/{job.job_id}").json()["data"]["regulation"]
         state = str(regulation["overallStatus"])
         if state in RUNNING:

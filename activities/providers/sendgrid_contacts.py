@@ -26,6 +26,7 @@ FAILED = ("errored", "failed")
 
 class SendGridContactsConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Find the contacts by email; start a deletion job, or export them."""
         if action is ProviderAction.ACCESS:
             contacts = self._find(subject.email)
             if not contacts:
@@ -52,6 +53,7 @@ class SendGridContactsConnector(ApiConnector):
     def poll(
         self, subject: Subject, action: ProviderAction, job: ProviderJob, step: Step
     ) -> ProviderOutcome:
+        """Read the deletion job's status until it has finished or failed."""
         status = self.api.call("GET", f"/v3/marketing/contacts/imports/{job.job_id}").json()
         state = str(status.get("status"))
         results = status.get("results") or {}

@@ -25,6 +25,7 @@ PAGE = 100
 
 class StripeConnector(ApiConnector):
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Find the customers by email; delete them, or export them with charges and cards."""
         customers = step.get("customers")
         if customers is None:
             customers = self._find(subject.email)

@@ -51,6 +51,7 @@ class WebhookConnector(ApiConnector):
     auth = "signed"
 
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Post the signed request; read a 200 answer, or a 202 job to await by callback."""
         assert self.entry.api is not None
         callback = self.entry.api.callback
         body = json.dumps(
@@ -99,6 +100,7 @@ class WebhookConnector(ApiConnector):
     def from_report(
         self, subject: Subject, action: ProviderAction, job: ProviderJob, report: ProviderJobReport
     ) -> ProviderOutcome:
+        """The job's outcome as its system reported it; a failed job goes to an operator."""
         if report.result is JobResult.FAILED:
             raise ApplicationError(
                 f"{self.entry.name}: job {job.job_id} reported failed",

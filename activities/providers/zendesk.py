@@ -21,6 +21,7 @@ class ZendeskConnector(ApiConnector):
     auth = "agent"
 
     def start(self, subject: Subject, action: ProviderAction, step: Step) -> ProviderOutcome:
+        """Find the users by email; delete them for good, or export them with their tickets."""
         if action is ProviderAction.ACCESS:
             return self._export(subject)
         if action is not ProviderAction.DELETE:

@@ -23,12 +23,14 @@ class HubSpotSandbox(SandboxProvider):
         super().__init__(token, port=port)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
+        """The endpoints this provider's API answers, as documented."""
         return [
             ("POST", r"/crm/v3/objects/contacts/search", self._search),
             ("POST", r"/crm/v3/objects/contacts/gdpr-delete", self._gdpr_delete),
         ]
 
     def error(self, status: int, code: str) -> Reply:
+        """The provider's error body for `status` and `code`."""
         category = "VALIDATION_ERROR" if status < 500 else "INTERNAL_ERROR"
         if status in (401, 403):
             category = "INVALID_AUTHENTICATION" if status == 401 else "MISSING_SCOPES"
@@ -38,6 +40,7 @@ class HubSpotSandbox(SandboxProvider):
         )
 
     def rate_limited(self, wait_seconds: int) -> Reply:
+        """The provider's 429, with its own rate-limit headers."""
         return Reply(
             429,
             {
@@ -55,6 +58,7 @@ class HubSpotSandbox(SandboxProvider):
         )
 
     def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would."""
         first, _, last = full_name.partition(" ")
         with self._lock:
             contact_id = str(next(self._ids))

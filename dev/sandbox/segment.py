@@ -39,15 +39,18 @@ class SegmentSandbox(SandboxProvider):
         super().__init__(token, port=port)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
+        """The endpoints this provider's API answers, as documented."""
         return [
             ("POST", r"/regulations", self._create),
             ("GET", r"/regulations/(\w+)", self._get),
         ]
 
     def error(self, status: int, code: str) -> Reply:
+        """The provider's error body for `status` and `code`."""
         return Reply(status, {"errors": [{"type": code, "message": "sandbox error"}]})
 
     def rate_limited(self, wait_seconds: int) -> Reply:
+        """The provider's 429, with its own rate-limit headers."""
         reset = datetime.now(UTC) + timedelta(seconds=wait_seconds)
         return Reply(
             429,
@@ -59,6 +62,7 @@ class SegmentSandbox(SandboxProvider):
         )
 
     def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would."""
         with self._lock:
             self.profiles[account_id] = {"userId": account_id, "events": 42}
 

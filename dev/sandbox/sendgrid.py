@@ -30,6 +30,7 @@ class SendGridContactsSandbox(SandboxProvider):
         super().__init__(token, port=port)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
+        """The endpoints this provider's API answers, as documented."""
         return [
             ("POST", r"/v3/marketing/contacts/search/emails", self._search),
             ("DELETE", r"/v3/marketing/contacts", self._delete),
@@ -37,9 +38,11 @@ class SendGridContactsSandbox(SandboxProvider):
         ]
 
     def error(self, status: int, code: str) -> Reply:
+        """The provider's error body for `status` and `code`."""
         return Reply(status, {"errors": [{"field": None, "message": code}]})
 
     def rate_limited(self, wait_seconds: int) -> Reply:
+        """The provider's 429, with its own rate-limit headers."""
         return Reply(
             429,
             {"errors": [{"field": None, "message": "too many requests"}]},
@@ -51,6 +54,7 @@ class SendGridContactsSandbox(SandboxProvider):
         )
 
     def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would."""
         first, _, last = full_name.partition(" ")
         with self._lock:
             contact_id = str(uuid.UUID(int=next(self._ids)))

@@ -52,12 +52,15 @@ class Call:
     body: bytes
 
     def json(self) -> Any:
+        """The body as JSON."""
         return json.loads(self.body or b"null")
 
     def form(self) -> dict[str, list[str]]:
+        """The body as a form."""
         return parse_qs(self.body.decode())
 
     def arg(self, name: str, default: str | None = None) -> str | None:
+        """One query argument's first value."""
         values = self.query.get(name)
         return values[0] if values else default
 
@@ -103,9 +106,11 @@ class SandboxProvider:
     # What a provider module defines.
 
     def routes(self) -> list[tuple[str, str, Handler]]:
+        """(method, path pattern, handler) for each endpoint this provider answers."""
         raise NotImplementedError
 
     def authorized(self, call: Call) -> bool:
+        """Whether the call carries this sandbox's credentials."""
         return call.headers.get("authorization") == f"Bearer {self.token}"
 
     def error(self, status: int, code: str) -> Reply:
@@ -113,23 +118,28 @@ class SandboxProvider:
         return Reply(status, {"error": {"code": code}})
 
     def rate_limited(self, wait_seconds: int) -> Reply:
+        """The provider's own 429 answer."""
         return Reply(429, {"error": {"code": "rate_limited"}}, {"Retry-After": str(wait_seconds)})
 
     def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would."""
         raise NotImplementedError
 
     # Running it.
 
     @property
     def url(self) -> str:
+        """The sandbox's base URL."""
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
     def start(self) -> SandboxProvider:
+        """Serve on a thread; returns the sandbox."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop serving."""
         self._server.shutdown()
         self._server.server_close()
 
@@ -151,6 +161,7 @@ class SandboxProvider:
         self._add(Fault("status", status=status, times=-1))
 
     def slow(self, seconds: float, *, times: int = 1) -> None:
+        """Make the next calls wait `seconds` before answering."""
         self._add(Fault("slow", seconds=seconds, times=times))
 
     def lose_response(self, on: str, *, times: int = 1) -> None:
@@ -159,6 +170,7 @@ class SandboxProvider:
         self._add(Fault("lose_response", times=times, on=on))
 
     def clear(self) -> None:
+        """Drop every fault still queued."""
         with self._lock:
             self._faults.clear()
 
@@ -177,6 +189,7 @@ class SandboxProvider:
             return fault
 
     def calls_to(self, method: str, prefix: str) -> int:
+        """How many calls reached `method path`."""
         with self._lock:
             return sum(1 for m, path in self.calls if m == method and path.startswith(prefix))
 

@@ -25,6 +25,7 @@ class StripeSandbox(SandboxProvider):
         super().__init__(token, port=port)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
+        """The endpoints this provider's API answers, as documented."""
         return [
             ("GET", r"/v1/customers", self._list_customers),
             ("GET", r"/v1/customers/(cus_\w+)", self._get_customer),
@@ -34,11 +35,13 @@ class StripeSandbox(SandboxProvider):
         ]
 
     def error(self, status: int, code: str) -> Reply:
+        """The provider's error body for `status` and `code`."""
         kind = "api_error" if status >= 500 else "invalid_request_error"
         return Reply(status, {"error": {"type": kind, "code": code, "message": "sandbox error"}})
 
     def rate_limited(self, wait_seconds: int) -> Reply:
         # stripe-python retries a 429 and sleeps for Retry-After when the API sends one.
+        """The provider's 429, with its own rate-limit headers."""
         return Reply(
             429,
             {"error": {"type": "invalid_request_error", "code": "rate_limit"}},
@@ -46,6 +49,7 @@ class StripeSandbox(SandboxProvider):
         )
 
     def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would."""
         with self._lock:
             customer_id = f"cus_{next(self._ids):06d}"
             self.customers[customer_id] = {

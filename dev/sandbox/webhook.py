@@ -29,6 +29,7 @@ class WebhookSandbox(SandboxProvider):
 
     @classmethod
     def for_provider(cls, token: str, place: Place) -> SandboxProvider:
+        """The stand-in for one registry entry, told where to run and whom to call back."""
         return cls(
             token,
             port=place.port,
@@ -58,9 +59,11 @@ class WebhookSandbox(SandboxProvider):
         super().__init__(token, port=port)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
+        """The endpoints this provider's API answers, as documented."""
         return [("POST", r"/?", self._receive)]
 
     def authorized(self, call: Call) -> bool:
+        """Whether the call carries this provider's credentials."""
         return signature_valid(
             self.token,
             call.headers.get(TIMESTAMP_HEADER.lower(), ""),
@@ -70,9 +73,11 @@ class WebhookSandbox(SandboxProvider):
         )
 
     def error(self, status: int, code: str) -> Reply:
+        """The provider's error body for `status` and `code`."""
         return Reply(status, {"error": code})
 
     def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would."""
         with self._lock:
             self.people[email.lower()] = {"account_id": account_id, "name": full_name, "notes": 3}
 

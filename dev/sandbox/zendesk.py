@@ -19,6 +19,7 @@ class ZendeskSandbox(SandboxProvider):
 
     @classmethod
     def for_provider(cls, token: str, place: Place) -> SandboxProvider:
+        """The stand-in for one registry entry, told where to run and whom to call back."""
         return cls(token, agent_email=place.agent_email, port=place.port)
 
     def __init__(self, token: str, *, agent_email: str, port: int = 0) -> None:
@@ -29,6 +30,7 @@ class ZendeskSandbox(SandboxProvider):
         super().__init__(token, port=port)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
+        """The endpoints this provider's API answers, as documented."""
         return [
             ("GET", r"/api/v2/users/search\.json", self._search),
             ("DELETE", r"/api/v2/users/(\d+)\.json", self._soft_delete),
@@ -38,14 +40,17 @@ class ZendeskSandbox(SandboxProvider):
         ]
 
     def authorized(self, call: Call) -> bool:
+        """Whether the call carries this provider's credentials."""
         expected = base64.b64encode(f"{self.agent_email}/token:{self.token}".encode()).decode()
         return call.headers.get("authorization") == f"Basic {expected}"
 
     def error(self, status: int, code: str) -> Reply:
+        """The provider's error body for `status` and `code`."""
         names = {401: "Couldn't authenticate you", 403: "Forbidden", 404: "RecordNotFound"}
         return Reply(status, {"error": names.get(status, code), "description": code})
 
     def rate_limited(self, wait_seconds: int) -> Reply:
+        """The provider's 429, with its own rate-limit headers."""
         return Reply(
             429,
             {"error": "TooManyRequests", "description": "Rate limit exceeded"},
@@ -57,6 +62,7 @@ class ZendeskSandbox(SandboxProvider):
         )
 
     def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would."""
         with self._lock:
             user_id = next(self._ids)
             self.users[user_id] = {

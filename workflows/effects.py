@@ -1,0 +1,158 @@
+"""Every side effect the workflow asks for: one typed call per activity, with its timeouts and
+how hard it is retried before an operator hears of it.
+
+The workflow never names an activity itself: it calls these, so an input that does not fit its
+activity fails the type check, not a run. The names are `ActivityName`s, so no module that does
+I/O is imported into the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from rights.activity_inputs import (
+    ActivityName,
+    ExpireReportInput,
+    FulfilAtProviderInput,
+    IdentityMatch,
+    MatchIdentityInput,
+    NoticeDelivery,
+    PlanProvidersInput,
+    PollProviderJobInput,
+    ProviderPlan,
+    PublishReportInput,
+    SendNoticeInput,
+    WriteRecordInput,
+)
+from rights.models import ProviderOutcome
+
+# Our own databases and files: retried until they come back.
+LOCAL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
+
+# Mail: an outage is waited out; a message the provider refuses for good is not resent.
+NOTICE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["MailRejected"],
+)
+
+# Providers: transient failures retried with backoff; a permanent refusal, or a day of failing,
+# makes the provider an operator task instead of failing the request.
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["ProviderRejected", "ProviderMisconfigured"],
+)
+PROVIDER_GIVE_UP_AFTER = timedelta(days=1)
+
+
+async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
+    """One notice, mailed once (the ledger makes a retry no resend)."""
+    delivery: NoticeDelivery = await workflow.execute_activity(
+        ActivityName.SEND_NOTICE,
+        input,
+        result_type=NoticeDelivery,
+        start_to_close_timeout=timedelta(minutes=1),
+        retry_policy=NOTICE_RETRY,
+    )
+    return delivery
+
+
+async def match_identity(input: MatchIdentityInput) -> IdentityMatch:
+    """The requester's details against the service's records."""
+    match: IdentityMatch = await workflow.execute_activity(
+        ActivityName.MATCH_IDENTITY,
+        input,
+        result_type=IdentityMatch,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+    return match
+
+
+async def plan_providers(input: PlanProvidersInput) -> ProviderPlan:
+    """Which providers act for this request, and how each is reached."""
+    plan: ProviderPlan = await workflow.execute_activity(
+        ActivityName.PLAN_PROVIDERS,
+        input,
+        result_type=ProviderPlan,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+    return plan
+
+
+async def fulfil_at_provider(
+    input: FulfilAtProviderInput, *, task_queue: str | None
+) -> ProviderOutcome:
+    """The action at one provider, on its own rate-limited task queue."""
+    return await _at_provider(ActivityName.FULFIL_AT_PROVIDER, input, task_queue)
+
+
+async def poll_provider_job(
+    input: PollProviderJobInput, *, task_queue: str | None
+) -> ProviderOutcome:
+    """A provider's job polled, or its callback settled, on the provider's queue."""
+    return await _at_provider(ActivityName.POLL_PROVIDER_JOB, input, task_queue)
+
+
+async def _at_provider(
+    activity: ActivityName,
+    input: FulfilAtProviderInput | PollProviderJobInput,
+    task_queue: str | None,
+) -> ProviderOutcome:
+    outcome: ProviderOutcome = await workflow.execute_activity(
+        activity,
+        input,
+        result_type=ProviderOutcome,
+        task_queue=task_queue,
+        start_to_close_timeout=timedelta(minutes=5),
+        schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
+        retry_policy=PROVIDER_RETRY,
+    )
+    return outcome
+
+
+async def publish_report(input: PublishReportInput) -> None:
+    """The access report, written beside the request, never mailed."""
+    await workflow.execute_activity(
+        ActivityName.PUBLISH_REPORT,
+        input,
+        start_to_close_timeout=timedelta(minutes=5),
+        retry_policy=LOCAL_RETRY,
+    )
+
+
+async def schedule_report_expiry(input: ExpireReportInput) -> None:
+    """The timer that deletes the report when its link expires."""
+    await workflow.execute_activity(
+        ActivityName.SCHEDULE_REPORT_EXPIRY,
+        input,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+
+
+async def delete_report(input: ExpireReportInput) -> bool:
+    """The report's files removed; True if there were any."""
+    deleted: bool = await workflow.execute_activity(
+        ActivityName.DELETE_REPORT,
+        input,
+        result_type=bool,
+        start_to_close_timeout=timedelta(minutes=1),
+        retry_policy=LOCAL_RETRY,
+    )
+    return deleted
+
+
+async def write_record(input: WriteRecordInput) -> None:
+    """The compliance record, upserted once per request."""
+    await workflow.execute_activity(
+        ActivityName.WRITE_RECORD,
+        input,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )

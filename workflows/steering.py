@@ -1,0 +1,130 @@
+"""What the privacy team can do to a run, as Updates: decide on an agent, verify by hand, deny,
+withdraw, close a provider's task, extend the deadline. Mixed into `RightsRequestWorkflow`.
+
+Each validator checks the request is in a state that accepts the action and refuses with a
+message that names the request and its status; an Update it refuses never enters history.
+Every handler returns the whole state, as the `status` query does.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+from rights.models import (
+    DenyInput,
+    ExtendInput,
+    OperatorNote,
+    ProviderTaskDone,
+    RequestState,
+    RequestStatus,
+    RightsRequest,
+    StepName,
+)
+from workflows.case_file import CaseFile
+from workflows.deadline_watch import DeadlineWatch
+from workflows.fulfilment import Fulfilment
+
+
+class OperatorSteering:
+    _request: RightsRequest
+    _case_file: CaseFile
+    _fulfilment: Fulfilment
+    _deadlines: DeadlineWatch
+    _verified: bool | None
+
+    def _open_steering(self) -> None:
+        """The decisions the lifecycle waits on from the privacy team."""
+        self._agent_approved: bool | None = None
+
+    @workflow.update
+    def approve_agent(self, note: OperatorNote) -> RequestState:
+        """Accept the agent's proof of permission; the requester is still verified directly."""
+        self._agent_approved = True
+        return self._case_file.state
+
+    @approve_agent.validator
+    def _validate_approve_agent(self, note: OperatorNote) -> None:
+        self._case_file.require(RequestStatus.AWAITING_AGENT_AUTHORIZATION, "an agent decision")
+
+    @workflow.update
+    def reject_agent(self, decision: DenyInput) -> RequestState:
+        """Refuse the agent's proof of permission, with the reason the agent is told."""
+        self._agent_approved = False
+        self._case_file.record_denial(decision.reason)
+        return self._case_file.state
+
+    @reject_agent.validator
+    def _validate_reject_agent(self, decision: DenyInput) -> None:
+        self._case_file.require(RequestStatus.AWAITING_AGENT_AUTHORIZATION, "an agent decision")
+
+    @workflow.update
+    def verify_manually(self, note: OperatorNote) -> RequestState:
+        """The privacy team confirmed the requester's identity by other means."""
+        self._verified = True
+        self._case_file.note(StepName.IDENTITY_VERIFICATION, "verified by operator")
+        return self._case_file.state
+
+    @verify_manually.validator
+    def _validate_verify_manually(self, note: OperatorNote) -> None:
+        self._case_file.require(RequestStatus.AWAITING_VERIFICATION, "identity verification")
+
+    @workflow.update
+    def deny(self, decision: DenyInput) -> RequestState:
+        """Close an open request; the requester is told the reason and their further rights."""
+        self._case_file.record_denial(decision.reason)
+        self._case_file.closing = RequestStatus.DENIED
+        return self._case_file.state
+
+    @deny.validator
+    def _validate_deny(self, decision: DenyInput) -> None:
+        self._case_file.require_open()
+
+    @workflow.update
+    def withdraw(self, note: OperatorNote) -> RequestState:
+        """Close an open request the requester withdrew, and confirm it to them."""
+        self._case_file.closing = RequestStatus.WITHDRAWN
+        return self._case_file.state
+
+    @withdraw.validator
+    def _validate_withdraw(self, note: OperatorNote) -> None:
+        self._case_file.require_open()
+
+    @workflow.update
+    def provider_task_done(self, done: ProviderTaskDone) -> RequestState:
+        """Close one provider's operator task with its outcome (and basis, if retained)."""
+        self._fulfilment.task_done(done)
+        return self._case_file.state
+
+    @provider_task_done.validator
+    def _validate_task_done(self, done: ProviderTaskDone) -> None:
+        tasks = self._case_file.state.open_tasks
+        if not any(task.provider == done.provider for task in tasks):
+            open_names = ", ".join(task.provider for task in tasks) or "none"
+            raise ValueError(f"provider: no open task for {done.provider!r} (open: {open_names})")
+
+    @workflow.update
+    async def extend(self, request: ExtendInput) -> RequestState:
+        """Extend the response deadline once, within the law's limit, with the reason."""
+        new_date = self._case_file.state.respond_by + timedelta(days=request.days)
+        await self._deadlines.extend(request.reason, new_date)
+        return self._case_file.state
+
+    @extend.validator
+    def _validate_extend(self, request: ExtendInput) -> None:
+        self._case_file.require_open()
+        state = self._case_file.state
+        latest = state.due_dates.extended_respond_by
+        if latest is None:
+            raise ValueError(
+                f"days: {self._request.jurisdiction.value} allows no extension for "
+                f"{self._request.type.value} requests"
+            )
+        if state.extended:
+            raise ValueError("days: the request has already been extended once")
+        new_date = state.respond_by + timedelta(days=request.days)
+        if new_date > latest:
+            raise ValueError(
+                f"days: {request.days} days would pass the latest lawful date {latest.isoformat()}"
+            )
