@@ -26,7 +26,7 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from api import callbacks, intake, pages
+from api import answer_pages, callbacks, intake, report_page
 from api.context import ApiContext, context
 from api.idempotency import IdempotencyKeys
 from api.security import add_page_headers
@@ -176,7 +176,8 @@ def create_app(
     app.middleware("http")(log_requests)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(intake.router)
-    app.include_router(pages.router)
+    app.include_router(answer_pages.router)
+    app.include_router(report_page.router)
     app.include_router(callbacks.router)
 
     @app.get("/healthz", tags=["health"])
