@@ -23,6 +23,8 @@ from rights.codec import PayloadKeyError
 from rights.deadlines import RightNotGranted, due_dates
 from rights.models import (
     Agent,
+    AppealDecision,
+    AppealFiling,
     Channel,
     CorrectionItem,
     DataPoint,
@@ -34,6 +36,7 @@ from rights.models import (
     ProviderTaskDone,
     ReconfirmationAnswer,
     Requester,
+    RetentionGround,
     VerificationAnswer,
 )
 from rights.settings import Settings, SettingsError, load_settings
@@ -131,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     done.add_argument("request_id")
     done.add_argument("--provider", required=True)
     done.add_argument("--status", required=True, type=_choice(OutcomeStatus, "outcome"))
-    done.add_argument("--basis")
+    done.add_argument("--basis", help="with --status retained: the law or exemption, in words")
+    done.add_argument(
+        "--ground",
+        type=_choice(RetentionGround, "ground"),
+        default=RetentionGround.LEGAL_OBLIGATION,
+        help="with --status retained: legal_obligation (default) or exemption",
+    )
     done.add_argument("--note")
 
     extend = commands.add_parser("extend", help="extend the response deadline once, with a reason")
@@ -150,6 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
     confirm = commands.add_parser("confirm-deletion", help="what the reconfirmation link sends")
     confirm.add_argument("request_id")
     confirm.add_argument("--token", required=True)
+
+    appeal = commands.add_parser("appeal", help="file a requester's appeal of a decision")
+    appeal.add_argument("request_id")
+    appeal.add_argument("--reason", required=True)
+    appeal.add_argument("--channel", default="support_desk", type=_choice(Channel, "channel"))
+
+    decide = commands.add_parser("decide-appeal", help="grant or deny an appeal, with reasons")
+    decide.add_argument("request_id", metavar="appeal_id")
+    outcome = decide.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--grant", action="store_const", dest="outcome", const="granted")
+    outcome.add_argument("--deny", action="store_const", dest="outcome", const="denied")
+    decide.add_argument("--reasons", required=True)
     return parser
 
 
@@ -207,11 +228,21 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
             client,
             rid,
             ProviderTaskDone(
-                provider=args.provider, status=args.status, basis=args.basis, note=args.note
+                provider=args.provider,
+                status=args.status,
+                basis=args.basis,
+                ground=args.ground,
+                note=args.note,
             ),
         ),
         "extend": lambda: rights_requests.extend(
             client, rid, ExtendInput(reason=args.reason, days=args.days)
+        ),
+        "appeal": lambda: rights_requests.file_appeal(
+            client, rid, AppealFiling(reason=args.reason, channel=args.channel)
+        ),
+        "decide-appeal": lambda: rights_requests.decide_appeal(
+            client, rid, AppealDecision(outcome=args.outcome, reasons=args.reasons)
         ),
         "answer-verification": lambda: rights_requests.answer_verification(
             client,

@@ -31,6 +31,7 @@ from rights.registry import Registry, RegistryError, provider_task_queue
 from rights.settings import AppEnv, MailBackend, Settings, load_settings
 from stores.engines import create_engine
 from stores.records import create_records_schema
+from workflows.appeal import AppealWorkflow
 from workflows.report_expiry import ReportExpiryWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -146,7 +147,7 @@ def build_workers(
         Worker(
             client,
             task_queue=task_queue,
-            workflows=[RightsRequestWorkflow, ReportExpiryWorkflow],
+            workflows=[RightsRequestWorkflow, AppealWorkflow, ReportExpiryWorkflow],
             activities=activities.main,
             # Sync activities run on these threads; the worker takes no more activity tasks
             # than it can run at once, so none waits in a queue while its timeout runs.

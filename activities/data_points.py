@@ -66,12 +66,3 @@ def postal_code(value: str, country: str | None) -> str | None:
         return found.group(1) if found else None
     compact = re.sub(r"[\s-]", "", value).upper()
     return compact if compact.isalnum() else None
-
-
-def country_of(residence: str | None, jurisdiction: str) -> str | None:
-    """The requester's country: their residence (`US-CA`, `IE`), else the law's (`US-…`, GB)."""
-    code = (residence or jurisdiction).strip().upper()
-    country = code.split("-")[0]
-    if country == "UK":
-        return "GB"
-    return country if len(country) == 2 and country != "EU" else None

@@ -14,11 +14,12 @@ import structlog
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-from activities.data_points import canonical, country_of
+from activities.data_points import canonical
 from logs import request_context
 from rights.activity_inputs import ActivityName, IdentityMatch, MatchIdentityInput
 from rights.plans import REQUIRED_DATA_POINTS, needs_declaration
 from rights.registry import IdentitySource
+from rights.residence import country_of
 from rights.terms import VerificationStandard
 from stores.engines import sanitised_database_errors
 

@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -19,14 +20,17 @@ from temporalio import activity
 from activities.mail import Mailer, new_message_id
 from activities.records import NoticeLedger
 from logs import request_context
-from rights.activity_inputs import ActivityName, NoticeDelivery, SendNoticeInput
+from rights.activity_inputs import ActivityName, NoticeDelivery, NoticeFacts, SendNoticeInput
 from rights.challenges import hash_token
 from rights.links import LinkTokens
 from rights.models import Recipient
+from rights.notice_content import refuses
 from rights.plans import ACCESS_ANSWER_WORDS
+from rights.remedies import remedies_for
+from rights.residence import country_of
 from rights.settings import Settings
 from stores.engines import sanitised_database_errors
-from templates import template_environment
+from templates import TEMPLATES_DIR, template_environment
 
 log = structlog.get_logger()
 
@@ -39,8 +43,8 @@ class NoticeTemplates:
     control characters, so nothing a requester typed can forge a line of the text block.
     """
 
-    def __init__(self) -> None:
-        self._environment = template_environment(trim_blocks=True, lstrip_blocks=True)
+    def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
+        self._environment = template_environment(directory, trim_blocks=True, lstrip_blocks=True)
 
     def render(self, kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
         """The kind's subject, plain text and HTML, rendered with `context`."""
@@ -52,6 +56,21 @@ class NoticeTemplates:
             for block in ("subject", "text", "html")
         )
         return subject, text + "\n", html
+
+
+def with_remedies(input: SendNoticeInput) -> NoticeFacts:
+    """The notice's facts, with the requester's remedies on any refusal.
+
+    A notice task a run scheduled before 0.3.0 carries none (its workflow code did not give
+    them); it is sent with the regulator and, in the EU and UK, the courts, though without an
+    appeal link, which only the run can open.
+    """
+    facts, request = input.facts, input.request
+    if facts.remedies is not None or not refuses(input.kind, kept_back=bool(facts.retained)):
+        return facts
+    country = country_of(request.requester.residence, request.jurisdiction.value)
+    remedies = remedies_for(request.jurisdiction, country, appeal_by=None)
+    return facts.model_copy(update={"remedies": remedies})
 
 
 class NoticeActivities:
@@ -81,13 +100,18 @@ class NoticeActivities:
     async def _send(self, input: SendNoticeInput) -> NoticeDelivery:
         request = input.request
         token = self._links.token(request.request_id, input.link) if input.link else None
-        token_hash = hash_token(token) if token else None
+        hashes = {
+            "token_hash": hash_token(token) if token else None,
+            "appeal_token_hash": hash_token(
+                self._links.token(request.request_id, input.appeal_link)
+            )
+            if input.appeal_link
+            else None,
+        }
         already = await asyncio.to_thread(self._ledger.sent_at, request.request_id, input.key)
         if already is not None:
             log.info("notice_already_sent", key=input.key)
-            return NoticeDelivery(
-                key=input.key, sent_at=already, token_hash=token_hash, already_sent=True
-            )
+            return NoticeDelivery(key=input.key, sent_at=already, already_sent=True, **hashes)
         message = self.compose(input, token)
         message_id = await self._mailer.send(message, key=f"{request.request_id}-{input.key}")
         sent_at = datetime.now(UTC)
@@ -100,7 +124,7 @@ class NoticeActivities:
             sent_at,
         )
         log.info("notice_sent", key=input.key, recipient=input.recipient.value)
-        return NoticeDelivery(key=input.key, sent_at=sent_at, token_hash=token_hash)
+        return NoticeDelivery(key=input.key, sent_at=sent_at, **hashes)
 
     def compose(self, input: SendNoticeInput, token: str | None) -> EmailMessage:
         """The message for `input`, as it would be sent (the token is the link's own)."""
@@ -112,9 +136,12 @@ class NoticeActivities:
         to_address = recipient.email if recipient else self._settings.operator_email
         context = {
             "request": request,
-            "facts": input.facts,
+            "facts": with_remedies(input),
             "link": input.link,
             "link_url": self._links.url(request.request_id, input.link) if input.link else None,
+            "appeal_url": self._links.url(request.request_id, input.appeal_link)
+            if input.appeal_link
+            else None,
             "code": token,
             "recipient_name": recipient.full_name if recipient else "privacy team",
             "public_base_url": self._settings.public_base_url,

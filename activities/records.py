@@ -86,6 +86,8 @@ class RecordActivities:
                 outcome.model_dump(mode="json") for outcome in state.provider_outcomes
             ],
             "retain_until": add_months(closed, RETENTION_MONTHS).date(),
+            "appeal_of": state.appeal_of,
+            "appeal": state.appeal.model_dump(mode="json") if state.appeal else None,
         }
         with sanitised_database_errors(), self._engine.begin() as connection:
             updated = connection.execute(

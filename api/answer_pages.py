@@ -34,6 +34,8 @@ from api.pages import (
 from client import rights_requests
 from rights.models import (
     AnswerResult,
+    AppealFiling,
+    Channel,
     DataPoint,
     ReconfirmationAnswer,
     RequestState,
@@ -252,4 +254,84 @@ def answer_refused(
         REFUSED,
         f"{result.message[:1].upper()}{result.message[1:]}.{left}",
         status_code=400,
+    )
+
+
+async def appealable(ctx: ApiContext, request_id: str) -> RequestState | None:
+    """The request's state if its decision can still be appealed through its link."""
+    try:
+        state = await rights_requests.request_status(ctx.client, request_id)
+    except rights_requests.UnknownRequest:
+        return None
+    return state if state.appeal_window_open else None
+
+
+def appeal_form(
+    ctx: ApiContext, request: Request, state: RequestState, token: str, error: str | None = None
+) -> HTMLResponse:
+    decision = state.denial_reason or state.status.value.replace("_", " ")
+    return page(
+        ctx,
+        request,
+        "appeal",
+        status_code=400 if error else 200,
+        request_id=state.request_id,
+        token=token,
+        request_type=state.type.value.replace("_", " "),
+        decision=decision,
+        errors={"reason": error} if error else {},
+    )
+
+
+@router.get("/appeal", response_class=HTMLResponse)
+async def show_appeal_form(
+    request_id: str, request: Request, ctx: Ctx, token: str = ""
+) -> HTMLResponse:
+    """The appeal form; opening the link files nothing."""
+    if not REQUEST_ID.match(request_id):
+        return not_ours(ctx, request)
+    if not LINK_TOKEN.match(token):
+        return malformed(ctx, request, request_id)
+    state = await appealable(ctx, request_id)
+    if state is None:
+        return link_closed(ctx, request, request_id)
+    return appeal_form(ctx, request, state, token)
+
+
+@router.post("/appeal", response_class=HTMLResponse)
+async def appeal(
+    request_id: str,
+    request: Request,
+    ctx: Ctx,
+    token: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """The requester's appeal, with their reasons."""
+    refused = await screen_answer(ctx, request, request_id, token, "appeal")
+    if refused is not None:
+        return refused
+    reason = reason.strip()
+    if not reason or len(reason) > 5000:
+        state = await appealable(ctx, request_id)
+        if state is None:
+            return link_closed(ctx, request, request_id)
+        problem = "Tell us why, in up to 5,000 characters." if reason else "Tell us why."
+        return appeal_form(ctx, request, state, token, problem)
+    filing = AppealFiling(reason=reason, channel=Channel.WEB_FORM, token=token)
+    try:
+        filed = await rights_requests.file_appeal(ctx.client, request_id, filing)
+    except rights_requests.WrongToken:
+        await wrong_token(ctx, request, request_id, "appeal", "wrong token")
+        return bad_link(ctx, request, request_id)
+    except rights_requests.LinkExpired:
+        return expired_link(ctx, request, request_id)
+    except (rights_requests.RequestRefused, rights_requests.UnknownRequest):
+        return link_closed(ctx, request, request_id)
+    return message_page(
+        ctx,
+        request,
+        request_id,
+        "We received your appeal",
+        f"We will send you our decision, with its reasons, by {filed.decide_by.isoformat()}. "
+        f"The reference of your appeal is {filed.appeal_id}.",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -91,16 +92,24 @@ def field_of(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# A whole-body check that blames one field says so as "field: problem".
+_NAMED_FIELD = re.compile(r"(?P<field>[a-z_][a-z_.]*): (?P<problem>.+)", re.DOTALL)
+
+
+def error_item(item: Any) -> dict[str, str]:
+    """One validation error as the API reports it: the field it names, and the problem."""
+    field = field_of(item["loc"])
+    problem = str(item["msg"]).removeprefix("Value error, ")
+    named = _NAMED_FIELD.fullmatch(problem) if field == "body" else None
+    if named is not None:
+        return {"field": named["field"], "problem": named["problem"]}
+    return {"field": field, "problem": problem}
+
+
 async def validation_failed(request: Request, error: Exception) -> JSONResponse:
     """422 naming each field and its problem, never the value sent."""
     assert isinstance(error, RequestValidationError)
-    errors = [
-        {
-            "field": field_of(item["loc"]),
-            "problem": str(item["msg"]).removeprefix("Value error, "),
-        }
-        for item in error.errors()
-    ]
+    errors = [error_item(item) for item in error.errors()]
     return JSONResponse(status_code=422, content={"errors": errors})
 
 

@@ -8,14 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from api.context import ApiContext, context
 from api.idempotency import IdempotencyConflict
 from api.security import bearer, matching_key
 from client import rights_requests
+from rights.deadlines import RightNotGranted, granted_rights
 from rights.models import (
+    REQUEST_ID_PATTERN,
     Agent,
+    AppealFiling,
     Channel,
     CorrectionItem,
     LongText,
@@ -23,6 +26,7 @@ from rights.models import (
     NewRequest,
     Requester,
     RequestState,
+    RequestStatus,
 )
 from rights.residence import jurisdiction_for_residence
 from rights.terms import Jurisdiction, RequestType
@@ -31,28 +35,47 @@ router = APIRouter(prefix="/v1", tags=["intake"])
 
 
 class IntakeRequest(Model):
-    """A request as an intake system sends it; without `jurisdiction`, residence decides."""
+    """A request as an intake system sends it; without `jurisdiction`, residence decides.
+
+    An appeal (`"type": "appeal"`) names the request it appeals (`appeal_of`) and gives the
+    requester's reasons in `details`; its requester is the appealed request's.
+    """
 
     type: RequestType
-    requester: Requester
+    requester: Requester | None = None
     jurisdiction: Jurisdiction | None = None
     agent: Agent | None = None
     channel: Channel
     details: LongText | None = None
     specific_pieces: bool = False
     corrections: list[CorrectionItem] = []
+    appeal_of: Annotated[str, Field(pattern=REQUEST_ID_PATTERN)] | None = None
 
     @model_validator(mode="after")
     def _law_is_known(self) -> IntakeRequest:
-        if self.jurisdiction is None:
-            if not self.requester.residence:
-                raise ValueError("jurisdiction: give a jurisdiction or the requester's residence")
-            jurisdiction_for_residence(self.requester.residence)
+        if self.type is RequestType.APPEAL:
+            if self.appeal_of is None:
+                raise ValueError("appeal_of: an appeal names the request it appeals")
+            if self.details is None:
+                raise ValueError("details: an appeal gives the requester's reasons")
+            return self
+        if self.appeal_of is not None:
+            raise ValueError("appeal_of: only an appeal names another request")
+        if self.requester is None:
+            raise ValueError("requester: Field required")
+        if self.requester.residence:
+            try:
+                jurisdiction_for_residence(self.requester.residence)
+            except ValueError as problem:
+                raise ValueError(f"requester.residence: {problem}") from None
+        elif self.jurisdiction is None:
+            raise ValueError("jurisdiction: give a jurisdiction or the requester's residence")
         self.new_request()
         return self
 
     def new_request(self) -> NewRequest:
         """The request as the workflow takes it, with the law decided."""
+        assert self.requester is not None
         jurisdiction = self.jurisdiction or jurisdiction_for_residence(
             self.requester.residence or ""
         )
@@ -72,6 +95,10 @@ class Accepted(BaseModel):
     request_id: str
     workflow_id: str
     status_url: str
+    # "received", or "not_granted": the law does not grant this right; the requester is told.
+    status: RequestStatus = RequestStatus.RECEIVED
+    note: str | None = None
+    appeal_of: str | None = None
 
 
 class ErrorItem(BaseModel):
@@ -130,6 +157,8 @@ async def submit(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Accepted | JSONResponse:
     """Start a privacy rights request; a retry with the same Idempotency-Key gets the same run."""
+    if body.type is RequestType.APPEAL:
+        return await file_appeal(body, request, ctx)
     try:
         admitted = rights_requests.admit_request(ctx.settings, body.new_request())
     except rights_requests.RequestRefused as error:
@@ -154,10 +183,36 @@ async def submit(
     except rights_requests.DuplicateRequest:
         if idempotency_key is None:
             raise
+    granted = admitted.type in granted_rights(admitted.jurisdiction)
     return Accepted(
         request_id=admitted.request_id,
         workflow_id=rights_requests.workflow_id(admitted.request_id),
         status_url=str(request.url_for("request_status", request_id=admitted.request_id)),
+        status=RequestStatus.RECEIVED if granted else RequestStatus.NOT_GRANTED,
+        note=None
+        if granted
+        else f"{RightNotGranted(admitted.jurisdiction, admitted.type)}; the requester is told so",
+    )
+
+
+async def file_appeal(
+    body: IntakeRequest, request: Request, ctx: ApiContext
+) -> Accepted | JSONResponse:
+    """An appeal of a decision, filed for the requester by an intake system."""
+    assert body.appeal_of is not None and body.details is not None
+    filing = AppealFiling(reason=body.details, channel=body.channel)
+    try:
+        filed = await rights_requests.file_appeal(ctx.client, body.appeal_of, filing)
+    except rights_requests.RequestRefused as error:
+        field, _, problem = str(error).partition(": ")
+        return error_response(422, field, problem)
+    except rights_requests.UnknownRequest:
+        return error_response(404, "appeal_of", f"no request with id {body.appeal_of}")
+    return Accepted(
+        request_id=filed.appeal_id,
+        workflow_id=rights_requests.workflow_id(filed.appeal_id),
+        status_url=str(request.url_for("request_status", request_id=filed.appeal_id)),
+        appeal_of=body.appeal_of,
     )
 
 

@@ -21,6 +21,9 @@ from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN
 from rights.deadlines import RightNotGranted, due_dates
 from rights.models import (
     AnswerResult,
+    AppealDecision,
+    AppealFiled,
+    AppealFiling,
     DenyInput,
     ExtendInput,
     NewRequest,
@@ -34,7 +37,10 @@ from rights.models import (
     RightsRequestInput,
     VerificationAnswer,
 )
+from rights.models import workflow_id as workflow_id
+from rights.remedies import appeals_granted, regulator_for
 from rights.settings import Settings
+from workflows.appeal import AppealWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
 
@@ -64,11 +70,6 @@ _REFUSALS: dict[str, type[RequestRefused]] = {
 }
 
 
-def workflow_id(request_id: str) -> str:
-    """The run's id: opaque, never personal data."""
-    return f"rights-request-{request_id}"
-
-
 def new_request_id() -> str:
     """A fresh, unguessable request id."""
     return str(uuid.uuid4())
@@ -85,6 +86,8 @@ def policy_from(settings: Settings) -> RequestPolicy:
         extension_notice_lead_days=settings.extension_notice_lead_days,
         operator_alert_lead_days=settings.operator_alert_lead_days,
         report_link_ttl_days=settings.report_link_ttl_days,
+        appeal_window_days=settings.appeal_window_days,
+        escalation_days=settings.escalation_days,
     )
 
 
@@ -95,7 +98,11 @@ def admit_request(
     request_id: str | None = None,
     received_at: datetime | None = None,
 ) -> RightsRequest:
-    """Stamp and check a new request; refuse a right the jurisdiction does not grant."""
+    """Stamp and check a new request.
+
+    A right the jurisdiction's law does not grant is admitted: its run answers the requester at
+    once with the reason and their remedies, and records it, rather than leave them unanswered.
+    """
     problems = new.intake_problems()
     if problems:
         field, problem = problems[0]
@@ -112,8 +119,8 @@ def admit_request(
             request.received_at.date(),
             eu_establishment=settings.eu_establishment,
         )
-    except RightNotGranted as error:
-        raise RequestRefused(f"type: {error}") from None
+    except RightNotGranted:
+        pass
     except ValueError as error:
         raise RequestRefused(f"received_at: {error}") from None
     return request
@@ -244,3 +251,29 @@ async def report_provider_job(
 async def extend(client: Client, request_id: str, extension: ExtendInput) -> RequestState:
     """Extend the response deadline once, with the reason."""
     return await _update(client, request_id, RightsRequestWorkflow.extend, extension)
+
+
+async def file_appeal(client: Client, request_id: str, filing: AppealFiling) -> AppealFiled:
+    """Appeal the decision on a request; refused, with the reason, where none can be heard."""
+    state = await request_status(client, request_id)
+    if not appeals_granted(state.jurisdiction):
+        regulator = regulator_for(state.jurisdiction)
+        raise RequestRefused(
+            f"appeal_of: {state.jurisdiction.value} law grants no appeal of a decision on a "
+            f"privacy request; the requester may contact {regulator.name} "
+            f"({regulator.complaint_url})"
+        )
+    try:
+        return await _update(client, request_id, RightsRequestWorkflow.file_appeal, filing)
+    except UnknownRequest:
+        raise RequestRefused(
+            f"appeal_of: request {request_id} has no decision open to appeal: it was not "
+            "refused, or its appeal period has ended"
+        ) from None
+    except RequestRefused as refused:
+        raise type(refused)(f"appeal_of: {refused}") from None
+
+
+async def decide_appeal(client: Client, appeal_id: str, decision: AppealDecision) -> RequestState:
+    """The privacy team's decision on an appeal, with its written reasons."""
+    return await _update(client, appeal_id, AppealWorkflow.decide_appeal, decision)

@@ -45,6 +45,7 @@ class LinkPurpose(StrEnum):
     VERIFY = "verify"
     CONFIRM_DELETION = "confirm-deletion"
     REPORT = "report"
+    APPEAL = "appeal"
 
 
 class LinkSpec(Model):
@@ -59,8 +60,24 @@ class LinkSpec(Model):
     expires_at: datetime
 
 
+class Remedies(Model):
+    """What a requester may do about a refusal, as the law of their jurisdiction says the
+    notice must tell them: appeal (by when), the regulator (named and linked), the courts."""
+
+    appeal_by: date | None = None
+    regulator: str
+    regulator_url: str
+    courts: bool = False
+
+
 class NoticeFacts(Model):
-    """What a notice may say. Only the fields a notice kind's template uses are filled in."""
+    """What a notice may say. Only the fields a notice kind's template uses are filled in.
+
+    Unknown fields are ignored, not refused: a notice task scheduled by an earlier release may
+    still carry a field this one dropped (0.1.0's `further_rights`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     respond_by: date | None = None
     acknowledge_basis: str | None = None
@@ -68,15 +85,24 @@ class NoticeFacts(Model):
     extension_reason: str | None = None
     extended_respond_by: date | None = None
     extension_basis: str | None = None
+    extension_days: int | None = None
     attempts_left: int | None = None
+    # Whether the request waits for proof of identity (opt-out and limit requests do not).
+    verification_needed: bool | None = None
     reason: str | None = None
+    # What would unblock a request the privacy team is alerted about, and when it is due.
+    unblock: str | None = None
+    overdue_days: int | None = None
     outcomes: list[ProviderOutcome] = []
     retained: list[Retention] = []
     corrected_fields: list[str] = []
     tasks: list[ProviderTask] = []
-    further_rights: list[str] = []
+    remedies: Remedies | None = None
+    # For a right the law does not grant: the rights it does grant, in words.
+    alternatives: list[str] = []
     status: str | None = None
     access_answer: AccessAnswer | None = None
+    appeal_id: str | None = None
 
 
 class SendNoticeInput(Model):
@@ -86,12 +112,15 @@ class SendNoticeInput(Model):
     recipient: Recipient
     facts: NoticeFacts = NoticeFacts()
     link: LinkSpec | None = None
+    # A refusal's appeal link, beside its other link (an access report's, say).
+    appeal_link: LinkSpec | None = None
 
 
 class NoticeDelivery(Model):
     key: str
     sent_at: datetime
     token_hash: str | None = None
+    appeal_token_hash: str | None = None
     already_sent: bool = False
 
 

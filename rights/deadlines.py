@@ -50,7 +50,7 @@ from typing import Final, NamedTuple
 import holidays
 from pydantic import BaseModel, ConfigDict
 
-from rights.terms import Jurisdiction, RequestType
+from rights.terms import LAW_NAMES, RIGHT_WORDS, Jurisdiction, RequestType
 
 
 class RightNotGranted(ValueError):
@@ -62,7 +62,19 @@ class RightNotGranted(ValueError):
         self.right = right
 
     def __str__(self) -> str:
+        if self.jurisdiction is Jurisdiction.UNCOVERED:
+            return "no law this service applies covers the requester's residence"
         return f"{self.jurisdiction} does not grant the right '{self.right}'"
+
+    def in_plain_words(self) -> str:
+        """The reason as the requester's notice gives it."""
+        if self.jurisdiction is Jurisdiction.UNCOVERED:
+            laws = ", ".join(LAW_NAMES.values())
+            return (
+                "none of the privacy laws we apply covers where you live "
+                f"(we apply {laws}), so no law gives you this right against us"
+            )
+        return f"{LAW_NAMES[self.jurisdiction]} does not give a right {RIGHT_WORDS[self.right]}"
 
 
 class LegalBasis(BaseModel):
@@ -194,6 +206,7 @@ _RULES: Final[Mapping[Jurisdiction, Mapping[RequestType, Rule]]] = {
     Jurisdiction.US_FL: _with_appeal(_FL, _FL_APPEAL),
     Jurisdiction.EU: dict.fromkeys(_GDPR_RIGHTS, _EU),
     Jurisdiction.GB: dict.fromkeys(_GDPR_RIGHTS, _GB),
+    Jurisdiction.UNCOVERED: {},
 }
 """One row per jurisdiction and right; a right missing from a row is not granted there."""
 
@@ -248,6 +261,26 @@ def due_dates(
             respond_by=rule.respond.basis,
             extension_notice_by=rule.extension_notice_basis,
             extended_respond_by=rule.extended.basis if rule.extended else None,
+        ),
+    )
+
+
+def answered_on_receipt(jurisdiction: Jurisdiction, right: RequestType, received: date) -> DueDates:
+    """The dates of a request for a right the law does not grant: refused the day it arrives,
+    with the reason and the requester's remedies, rather than left without an answer."""
+    return DueDates(
+        jurisdiction=jurisdiction,
+        type=right,
+        received=received,
+        acknowledge_by=None,
+        respond_by=received,
+        extension_notice_by=None,
+        extended_respond_by=None,
+        legal_basis=LegalBasis(
+            acknowledge_by=None,
+            respond_by=f"answered on receipt: {RightNotGranted(jurisdiction, right)}",
+            extension_notice_by=None,
+            extended_respond_by=None,
         ),
     )
 

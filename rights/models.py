@@ -20,6 +20,13 @@ from rights.terms import SUBMITTABLE, Jurisdiction, RequestType, VerificationSta
 from rights.text import name_problem
 
 REQUEST_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{7,63}$"
+
+
+def workflow_id(request_id: str) -> str:
+    """The run of a request (or an appeal): opaque, never personal data."""
+    return f"rights-request-{request_id}"
+
+
 _WEB_ADDRESS = re.compile(r"^https?://[^\s<>\"'\\]+$")
 
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -124,6 +131,9 @@ class RequestPolicy(Model):
     extension_notice_lead_days: int = 5
     operator_alert_lead_days: int = 5
     report_link_ttl_days: int = 14
+    # Days before the response deadline the privacy team is alerted; then daily once overdue.
+    escalation_days: tuple[int, ...] = (14, 7, 3, 1)
+    appeal_window_days: int = 60
 
 
 class RightsRequestInput(Model):
@@ -144,6 +154,11 @@ class RequestStatus(StrEnum):
     NOT_RECONFIRMED = "not_reconfirmed"
     AGENT_REJECTED = "agent_rejected"
     WITHDRAWN = "withdrawn"
+    # The law of the requester's jurisdiction does not grant the right asked for.
+    NOT_GRANTED = "not_granted"
+    AWAITING_APPEAL_DECISION = "awaiting_appeal_decision"
+    APPEAL_GRANTED = "appeal_granted"
+    APPEAL_DENIED = "appeal_denied"
 
 
 class StepName(StrEnum):
@@ -152,8 +167,13 @@ class StepName(StrEnum):
     IDENTITY_VERIFICATION = "identity_verification"
     DELETION_RECONFIRMATION = "deletion_reconfirmation"
     FULFILMENT = "fulfilment"
+    APPEAL_DECISION = "appeal_decision"
     RESPONSE = "response"
     RECORD = "record"
+
+
+REQUEST_STEPS = tuple(step for step in StepName if step is not StepName.APPEAL_DECISION)
+APPEAL_STEPS = (StepName.RECEIPT, StepName.APPEAL_DECISION, StepName.RESPONSE, StepName.RECORD)
 
 
 class StepStatus(StrEnum):
@@ -187,6 +207,13 @@ class NoticeKind(StrEnum):
     COMPLETED = "completed"
     DENIED = "denied"
     WITHDRAWN = "withdrawn"
+    # The consumer is told their agent's proof was refused (11 CCR §7063).
+    AGENT_REJECTED_REQUESTER = "agent_rejected_requester"
+    NOT_GRANTED = "not_granted"
+    APPEAL_RECEIVED = "appeal_received"
+    OPERATOR_APPEAL_REVIEW = "operator_appeal_review"
+    APPEAL_GRANTED = "appeal_granted"
+    APPEAL_DENIED = "appeal_denied"
 
 
 class Recipient(StrEnum):
@@ -212,11 +239,19 @@ class OutcomeStatus(StrEnum):
     PENDING = "pending"
 
 
+class RetentionGround(StrEnum):
+    """Why data is kept: a law requires it, or an exemption allows it (the notice says which)."""
+
+    LEGAL_OBLIGATION = "legal_obligation"
+    EXEMPTION = "exemption"
+
+
 class Retention(Model):
-    """Data kept back from a deletion, with the legal obligation that requires keeping it."""
+    """Data kept back from a deletion, with the law that requires or allows keeping it."""
 
     category: ShortText
     basis: Annotated[str, Field(min_length=5, max_length=500)]
+    ground: RetentionGround = RetentionGround.LEGAL_OBLIGATION
 
 
 class ProviderJob(Model):
@@ -267,6 +302,21 @@ class VerificationOutcome(StrEnum):
     ALREADY_ANSWERED = "already_answered"
 
 
+class AppealOutcome(StrEnum):
+    GRANTED = "granted"
+    DENIED = "denied"
+
+
+class AppealSummary(Model):
+    """An appeal of this request, as its record and status show it (no personal data)."""
+
+    appeal_id: str
+    filed_at: datetime
+    decide_by: date
+    outcome: AppealOutcome | None = None
+    decided_at: datetime | None = None
+
+
 class RequestState(BaseModel):
     """What the `status` query returns: the whole run, step by step, with no personal data."""
 
@@ -288,6 +338,12 @@ class RequestState(BaseModel):
     notices: list[NoticeSent] = []
     denial_reason: str | None = None
     closed_at: datetime | None = None
+    # An appeal's own run names the request it appeals; that request names its appeal.
+    appeal_of: str | None = None
+    appeal_by: date | None = None
+    # Whether the refusal's appeal link takes an appeal now: the run's own clock decides.
+    appeal_window_open: bool = False
+    appeal: AppealSummary | None = None
 
 
 # What a link token can look like: URL-safe base64, ASCII only (links carry 43 characters).
@@ -300,6 +356,37 @@ class VerificationAnswer(Model):
     token: LinkToken
     data_points: dict[DataPoint, Annotated[str, Field(min_length=1, max_length=100)]] = {}
     declaration_signed: bool = False
+
+
+class AppealFiling(Model):
+    """An appeal, from the link in a decision notice (with its token), intake or an operator."""
+
+    reason: LongText
+    channel: Channel
+    token: LinkToken | None = None
+
+
+class AppealInput(Model):
+    """What an appeal's run is started with, by the run of the request it appeals."""
+
+    appeal_id: str
+    original: RightsRequest
+    # What was refused, in the words of the decision (no personal data).
+    refused: str
+    filing: AppealFiling
+    policy: RequestPolicy = RequestPolicy()
+
+
+class AppealFiled(Model):
+    appeal_id: str
+    decide_by: date
+
+
+class AppealDecision(Model):
+    """The privacy team's decision on an appeal, with the written reasons the law requires."""
+
+    outcome: AppealOutcome
+    reasons: Annotated[str, Field(min_length=5, max_length=2000)]
 
 
 class ReconfirmationAnswer(Model):
@@ -330,6 +417,7 @@ class ProviderTaskDone(Model):
     provider: ShortText
     status: OutcomeStatus
     basis: Annotated[str, Field(min_length=5, max_length=500)] | None = None
+    ground: RetentionGround = RetentionGround.LEGAL_OBLIGATION
     note: Annotated[str, Field(max_length=1000)] | None = None
 
     @model_validator(mode="after")

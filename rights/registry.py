@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from rights.models import DataPoint
+from rights.models import DataPoint, RetentionGround
 from rights.plans import ProviderAction
 
 # The service's own store of access reports: every deletion reaches it (see activities.reports).
@@ -50,6 +50,7 @@ class SqlTable(Strict):
     category: str
     on_delete: OnDelete
     retain_basis: str | None = None
+    retain_ground: RetentionGround = RetentionGround.LEGAL_OBLIGATION
     mask: dict[Identifier, Mask] = {}
     correctable: list[Identifier] = []
     flags: dict[ProviderAction, Identifier] = {}
@@ -110,10 +111,12 @@ class RateLimit(Strict):
 
 
 class RetentionRule(Strict):
-    """Data the provider keeps after a deletion because a law requires it."""
+    """Data the provider keeps after a deletion: the law that requires it, or the exemption
+    that allows it (`ground`), in the words the requester's notice gives."""
 
     category: Annotated[str, Field(min_length=1, max_length=200)]
     basis: Annotated[str, Field(min_length=5, max_length=500)]
+    ground: RetentionGround = RetentionGround.LEGAL_OBLIGATION
 
 
 Phrase = Annotated[str, Field(min_length=3, max_length=300)]

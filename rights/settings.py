@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     extension_notice_lead_days: int = Field(default=5, ge=0, le=30)
     operator_alert_lead_days: int = Field(default=5, ge=1, le=30)
     report_link_ttl_days: int = Field(default=14, ge=1, le=90)
+    # How long a refusal's appeal link works: no state law sets a period shorter than this.
+    appeal_window_days: int = Field(default=60, ge=30, le=365)
+    escalation_ladder_days: str = Field(default="14,7,3,1", pattern=r"^\d{1,2}(,\d{1,2}){0,9}$")
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     intake_api_keys: SecretStr | None = None
@@ -146,6 +149,13 @@ class Settings(BaseSettings):
                 )
         if not self.public_base_url.startswith("https://"):
             raise ValueError("PUBLIC_BASE_URL must start with https:// in production")
+
+    @property
+    def escalation_days(self) -> tuple[int, ...]:
+        """Days before a deadline the privacy team is alerted, earliest first."""
+        return tuple(
+            sorted({int(day) for day in self.escalation_ladder_days.split(",")}, reverse=True)
+        )
 
     @property
     def outbox_dir(self) -> Path:

@@ -22,6 +22,24 @@ class Jurisdiction(StrEnum):
     US_FL = "US-FL"
     EU = "EU"
     GB = "GB"
+    # Where the requester lives, no law this service applies gives them rights: the request
+    # is answered on receipt with what they can do, never silently refused.
+    UNCOVERED = "uncovered"
+
+
+LAW_NAMES: Final[dict[Jurisdiction, str]] = {
+    Jurisdiction.US_CA: "the California Consumer Privacy Act",
+    Jurisdiction.US_CO: "the Colorado Privacy Act",
+    Jurisdiction.US_CT: "the Connecticut Data Privacy Act",
+    Jurisdiction.US_VA: "the Virginia Consumer Data Protection Act",
+    Jurisdiction.US_UT: "the Utah Consumer Privacy Act",
+    Jurisdiction.US_TX: "the Texas Data Privacy and Security Act",
+    Jurisdiction.US_OR: "the Oregon Consumer Privacy Act",
+    Jurisdiction.US_FL: "the Florida Digital Bill of Rights",
+    Jurisdiction.EU: "the GDPR",
+    Jurisdiction.GB: "the UK GDPR",
+}
+"""The law's name, as a notice tells a requester which law protects them."""
 
 
 class RequestType(StrEnum):
@@ -46,6 +64,19 @@ SUBMITTABLE: Final = frozenset(
         RequestType.LIMIT_SENSITIVE,
     }
 )
+
+RIGHT_WORDS: Final[dict[RequestType, str]] = {
+    RequestType.ACCESS: "to access your personal information",
+    RequestType.DELETION: "to have your personal information deleted",
+    RequestType.CORRECTION: "to have inaccurate personal information corrected",
+    RequestType.PORTABILITY: "to receive your personal information in a portable format",
+    RequestType.OPT_OUT: "to opt out of the sale or sharing of your personal information",
+    RequestType.LIMIT_SENSITIVE: "to limit the use of your sensitive personal information",
+    RequestType.RESTRICTION: "to restrict the processing of your personal data",
+    RequestType.OBJECTION: "to object to the processing of your personal data",
+    RequestType.APPEAL: "to appeal our decision",
+}
+"""Each right in the words a notice uses for it."""
 
 
 class VerificationStandard(StrEnum):

@@ -35,6 +35,11 @@ compliance_records = sa.Table(
     sa.Column("notices", sa.JSON, nullable=False),
     sa.Column("provider_outcomes", sa.JSON, nullable=False),
     sa.Column("retain_until", sa.Date, nullable=False),
+    # Since 0.2.0 (added to older databases by `create_records_schema`): an appeal's record
+    # names the request it appeals; a request's record says whether it was appealed and how
+    # the appeal ended (Colorado Rule 6.11).
+    sa.Column("appeal_of", sa.String(64), nullable=True),
+    sa.Column("appeal", sa.JSON, nullable=True),
 )
 
 notice_ledger = sa.Table(
@@ -76,5 +81,20 @@ throttle_events = sa.Table(
 
 
 def create_records_schema(engine: Engine, *tables: sa.Table) -> None:
-    """Create the records tables (or only `tables`) where they do not exist yet."""
-    metadata.create_all(engine, tables=list(tables) or None)
+    """Create the records tables (or only `tables`) where they do not exist yet, and add the
+    nullable columns a later release gave a table that an earlier one created."""
+    wanted = list(tables) or list(metadata.sorted_tables)
+    metadata.create_all(engine, tables=wanted)
+    inspector = sa.inspect(engine)
+    for table in wanted:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column for column in table.columns if column.name not in present]
+        if not missing:
+            continue
+        with engine.begin() as connection:
+            for column in missing:
+                assert column.nullable, f"{table.name}.{column.name} must be nullable to be added"
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(
+                    sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                )

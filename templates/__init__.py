@@ -26,10 +26,11 @@ def _printable(value: Any) -> Any:
     return value
 
 
-def template_environment(**options: Any) -> jinja2.Environment:
-    """The Jinja environment every template is rendered in."""
+def template_environment(directory: Path = TEMPLATES_DIR, **options: Any) -> jinja2.Environment:
+    """The Jinja environment every template is rendered in (from `directory`, for a test that
+    checks what an edited copy would render)."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        loader=jinja2.FileSystemLoader(directory),
         autoescape=True,
         finalize=_printable,
         undefined=jinja2.StrictUndefined,

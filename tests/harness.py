@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+import tomllib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,22 +14,25 @@ from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import httpx
 import sqlalchemy as sa
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.providers.kinds import load_registry
+from api.app import create_app
 from client import rights_requests
 from dev.sample_service import SAMPLE_PEOPLE, accounts, add_person, create_service_schema
 from rights.activity_inputs import report_expiry_id
 from rights.codec import EncryptionCodec, format_keys, parse_keys
 from rights.models import (
     Agent,
+    AppealDecision,
+    AppealOutcome,
     Channel,
     CorrectionItem,
     DataPoint,
@@ -49,6 +53,8 @@ from worker import build_activities, build_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORIES = ROOT / "tests" / "histories"
+# The public base URL links in notices point to, and the in-process pages answer on.
+PAGES = "http://127.0.0.1:8000"
 TOKEN_IN_LINK = re.compile(r"\?token=([A-Za-z0-9_-]+)")
 
 MARIA = SAMPLE_PEOPLE[0]
@@ -67,6 +73,13 @@ PRODUCTION: dict[str, Any] = {
     "codec_operator_token": "operator-token-" + "o" * 32,
     "public_base_url": "https://privacy.health.example",
 }
+
+
+def release() -> str:
+    """The version being built, as `pyproject.toml` gives it (installed metadata may lag)."""
+    with (ROOT / "pyproject.toml").open("rb") as project:
+        version: str = tomllib.load(project)["project"]["version"]
+        return version
 
 
 def default_registry(*, manual: bool = True) -> Registry:
@@ -135,6 +148,7 @@ class Harness:
         type: RequestType,
         *,
         jurisdiction: Jurisdiction = Jurisdiction.US_CA,
+        residence: str | None = None,
         email: str = MARIA[0],
         full_name: str = MARIA[1],
         agent: Agent | None = None,
@@ -146,7 +160,9 @@ class Harness:
         new = NewRequest(
             type=type,
             jurisdiction=jurisdiction,
-            requester=Requester(full_name=full_name, email=email, residence=jurisdiction.value),
+            requester=Requester(
+                full_name=full_name, email=email, residence=residence or jurisdiction.value
+            ),
             agent=agent,
             channel=Channel.WEB_FORM,
             specific_pieces=specific_pieces,
@@ -163,6 +179,21 @@ class Harness:
         )
         self.track(request.request_id)
         return request
+
+    @asynccontextmanager
+    async def pages(self, client: Client | None = None) -> AsyncIterator[httpx.AsyncClient]:
+        """The service's API and requester pages, in process, on this harness's Temporal."""
+        app = create_app(self.settings, client or self.client)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=PAGES) as http:
+                yield http
+
+    def link_path(self, request_id: str, kind: str) -> str:
+        """The path and query of the link in the request's last `kind` notice."""
+        found = re.search(r"http://127\.0\.0\.1:8000(/r/\S+)", self.text(request_id, kind))
+        assert found, f"no link in {kind}"
+        return found.group(1)
 
     def handle(self, request_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(rights_requests.workflow_id(request_id))
@@ -237,7 +268,30 @@ class Harness:
                 await rights_requests.deny(
                     self.client, request_id, DenyInput(reason="closed at the end of the test")
                 )
+            await self._close_appeal(request_id)
             await self.result(request_id)
+
+    async def _close_appeal(self, request_id: str) -> None:
+        """An appeal left undecided is denied; an appeal link left unused is let expire."""
+        state = await self.status(request_id)
+        if state.appeal is not None and state.appeal.outcome is None:
+            await self.wait_for_status(
+                state.appeal.appeal_id, RequestStatus.AWAITING_APPEAL_DECISION
+            )
+            await rights_requests.decide_appeal(
+                self.client,
+                state.appeal.appeal_id,
+                AppealDecision(
+                    outcome=AppealOutcome.DENIED, reasons="closed at the end of the test"
+                ),
+            )
+        elif state.appeal_window_open and state.appeal_by is not None:
+            now = await self.env.get_current_time()
+            await self.env.sleep(
+                datetime.combine(state.appeal_by, datetime.min.time(), now.tzinfo)
+                - now
+                + timedelta(days=1)
+            )
 
     def save_history_if_recording(
         self, workflow_id: str, name: str, *, workflow: str = "request"
@@ -254,7 +308,7 @@ class Harness:
         """Into the current release's folder, and only where no history is saved yet."""
         if not os.environ.get("RECORD_HISTORIES"):
             return
-        folder = HISTORIES / version("privacy-rights")
+        folder = HISTORIES / release()
         folder.mkdir(parents=True, exist_ok=True)
         for workflow_id, name in self._to_record:
             target = folder / f"{name}.json"

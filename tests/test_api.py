@@ -6,7 +6,6 @@ import asyncio
 import csv
 import io
 import json
-import re
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
@@ -17,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import FastAPI
 from pydantic import SecretStr
 from temporalio.client import (
     Client,
@@ -76,29 +74,18 @@ def starts() -> StartRecorder:
 
 
 @pytest.fixture
-async def api(
-    harness: Harness, starts: StartRecorder
-) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
+async def api(harness: Harness, starts: StartRecorder) -> AsyncIterator[httpx.AsyncClient]:
+    """The API and pages over a client that notes every start it attempts."""
     config = harness.client.config()
     config["interceptors"] = [starts]
-    app = create_app(harness.settings, Client(**config))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http, app
-
-
-def link_path(harness: Harness, request_id: str, kind: str) -> str:
-    text = harness.text(request_id, kind)
-    found = re.search(r"http://127\.0\.0\.1:8000(/r/\S+)", text)
-    assert found, f"no link in {kind}"
-    return found.group(1)
+    async with harness.pages(Client(**config)) as http:
+        yield http
 
 
 async def test_deletion_through_intake_links_and_pages(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+    harness: Harness, api: httpx.AsyncClient
 ) -> None:
-    http, _ = api
+    http = api
     accepted = await http.post("/v1/requests", json=body(), headers=AUTH)
     assert accepted.status_code == 202, accepted.text
     rid = accepted.json()["request_id"]
@@ -108,7 +95,7 @@ async def test_deletion_through_intake_links_and_pages(
 
     await harness.wait_for_notice(rid, "verification")
     assert harness.notice_kinds(rid)[0] == "receipt"
-    verify = link_path(harness, rid, "verification")
+    verify = harness.link_path(rid, "verification")
     form = await http.get(verify)
     assert form.status_code == 200 and "Confirm my identity" in form.text
     assert form.headers["Referrer-Policy"] == "no-referrer"
@@ -120,7 +107,7 @@ async def test_deletion_through_intake_links_and_pages(
     assert verified.status_code == 200 and "we have confirmed it is you" in verified.text
 
     await harness.wait_for_notice(rid, "deletion_reconfirmation")
-    confirm = link_path(harness, rid, "deletion_reconfirmation")
+    confirm = harness.link_path(rid, "deletion_reconfirmation")
     assert "Yes, delete my data" in (await http.get(confirm)).text
     assert (await harness.status(rid)).status is RequestStatus.AWAITING_RECONFIRMATION
     done = await http.post(confirm.split("?")[0], data={"token": confirm.split("token=")[1]})
@@ -140,9 +127,9 @@ async def test_deletion_through_intake_links_and_pages(
 
 
 async def test_wrong_or_malformed_tokens_are_clear_pages_and_use_no_attempt(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+    harness: Harness, api: httpx.AsyncClient
 ) -> None:
-    http, _ = api
+    http = api
     rid = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
     harness.track(rid)
     await harness.wait_for_notice(rid, "verification")
@@ -161,16 +148,16 @@ async def test_wrong_or_malformed_tokens_are_clear_pages_and_use_no_attempt(
     assert non_ascii.status_code == 400
     assert unknown.status_code == 404 and not_ours.status_code == 404
     assert (await harness.status(rid)).verification_attempts == 0
-    token = link_path(harness, rid, "verification").split("token=")[1]
+    token = harness.link_path(rid, "verification").split("token=")[1]
     right = await http.post(f"/r/{rid}/verify", data={"token": token, "phone": MARIA[2]})
     assert right.status_code == 200
     assert (await harness.status(rid)).verification_attempts == 1
 
 
 async def test_wrong_tokens_are_throttled_and_logged_without_the_token(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], capsys: pytest.CaptureFixture[str]
+    harness: Harness, api: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    http, _ = api
+    http = api
     rid = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
     harness.track(rid)
     await harness.wait_for_notice(rid, "verification")
@@ -181,7 +168,7 @@ async def test_wrong_tokens_are_throttled_and_logged_without_the_token(
         (await http.post(f"/r/{rid}/verify", data={"token": guess})).status_code
         for guess in guesses
     ]
-    token = link_path(harness, rid, "verification").split("token=")[1]
+    token = harness.link_path(rid, "verification").split("token=")[1]
     right_but_throttled = await http.post(
         f"/r/{rid}/verify", data={"token": token, "phone": MARIA[2]}
     )
@@ -200,9 +187,9 @@ async def test_wrong_tokens_are_throttled_and_logged_without_the_token(
 
 
 async def test_wrong_tokens_from_one_address_are_throttled_across_requests(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+    harness: Harness, api: httpx.AsyncClient
 ) -> None:
-    http, _ = api
+    http = api
     limit = harness.settings.wrong_token_limit_per_address
     statuses = [
         (
@@ -214,15 +201,15 @@ async def test_wrong_tokens_from_one_address_are_throttled_across_requests(
 
 
 async def test_access_report_link_serves_the_report_until_it_expires(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+    harness: Harness, api: httpx.AsyncClient
 ) -> None:
-    http, _ = api
+    http = api
     rid = (await http.post("/v1/requests", json=body(type="access"), headers=AUTH)).json()[
         "request_id"
     ]
     harness.track(rid)
     await harness.wait_for_notice(rid, "verification")
-    verify = link_path(harness, rid, "verification")
+    verify = harness.link_path(rid, "verification")
     await http.post(
         verify.split("?")[0], data={"token": verify.split("token=")[1], "phone": MARIA[2]}
     )
@@ -233,7 +220,7 @@ async def test_access_report_link_serves_the_report_until_it_expires(
         ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
     )
     await harness.result(rid)
-    report = link_path(harness, rid, "completed")
+    report = harness.link_path(rid, "completed")
 
     page = await http.get(report)
     as_json = await http.get(report + "&format=json")
@@ -256,9 +243,9 @@ async def test_access_report_link_serves_the_report_until_it_expires(
 
 
 async def test_portability_downloads_csv_files_safe_to_open(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+    harness: Harness, api: httpx.AsyncClient
 ) -> None:
-    http, _ = api
+    http = api
     with harness.service_engine.begin() as db:
         db.execute(
             messages.insert().values(
@@ -273,7 +260,7 @@ async def test_portability_downloads_csv_files_safe_to_open(
     ]
     harness.track(rid)
     await harness.wait_for_notice(rid, "verification")
-    verify = link_path(harness, rid, "verification")
+    verify = harness.link_path(rid, "verification")
     await http.post(
         verify.split("?")[0],
         data={
@@ -290,7 +277,7 @@ async def test_portability_downloads_csv_files_safe_to_open(
         ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
     )
     await harness.result(rid)
-    report = link_path(harness, rid, "completed")
+    report = harness.link_path(rid, "completed")
 
     page = await http.get(report)
     download = await http.get(report + "&format=zip")
@@ -312,6 +299,24 @@ async def test_portability_downloads_csv_files_safe_to_open(
     } == {MARIA[0]}
 
 
+async def test_an_intake_no_law_covers_is_answered_not_refused(
+    harness: Harness, api: httpx.AsyncClient
+) -> None:
+    """A Nevada resident is not covered by a law we apply: told so, by notice, and recorded."""
+    http = api
+    requester = {"email": MARIA[0], "full_name": MARIA[1], "residence": "US-NV"}
+    response = await http.post("/v1/requests", json=body(requester=requester), headers=AUTH)
+
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["status"] == "not_granted"
+    assert "no law this service applies covers" in accepted["note"]
+    harness.track(accepted["request_id"])
+    final = await harness.result(accepted["request_id"])
+    assert final.status is RequestStatus.NOT_GRANTED and final.jurisdiction == "uncovered"
+    assert harness.notice_kinds(accepted["request_id"]) == ["not_granted"]
+
+
 def no_run_started(harness: Harness, starts: StartRecorder) -> None:
     assert starts.attempted == []
     with harness.records_engine.connect() as db:
@@ -325,15 +330,23 @@ def no_run_started(harness: Harness, starts: StartRecorder) -> None:
          "requester.email", "not a valid email address"),
         ({"type": "erasure"}, "type", "Input should be 'access', 'deletion'"),
         ({"jurisdiction": "US-NY"}, "jurisdiction", "Input should be 'US-CA'"),
-        ({"requester": {"email": MARIA[0], "full_name": MARIA[1], "residence": "US-NY"}},
-         "body", "no supported law for residence 'US-NY'"),
+        ({"requester": {"email": MARIA[0], "full_name": MARIA[1], "residence": "US-ZZ"}},
+         "requester.residence", "give the US state as US-XX"),
+        ({"requester": {"email": MARIA[0], "full_name": MARIA[1], "residence": "QQ"}},
+         "requester.residence", "names no ISO 3166 country"),
+        ({"requester": {"email": MARIA[0], "full_name": MARIA[1]}, "jurisdiction": None},
+         "jurisdiction", "give a jurisdiction or the requester's residence"),
         ({"requester": {"email": MARIA[0], "residence": "US-CA"}},
          "requester.full_name", "Field required"),
         ({"details": "x" * 5001}, "details", "at most 5000 characters"),
-        ({"type": "limit_sensitive", "jurisdiction": "US-CO"},
-         "type", "US-CO does not grant the right 'limit_sensitive'"),
+        ({"type": "appeal", "appeal_of": "req-00000001"},
+         "details", "an appeal gives the requester's reasons"),
+        ({"type": "appeal", "details": "I disagree"},
+         "appeal_of", "an appeal names the request it appeals"),
+        ({"type": "restriction", "jurisdiction": "EU"},
+         "type", "restriction requests cannot be submitted yet"),
         ({"corrections": [{"field": "phone", "corrected_value": "1"}]},
-         "body", "only a correction request may carry corrections"),
+         "corrections", "only a correction request may carry corrections"),
         ({"requester": {"email": MARIA[0], "full_name": "Maria\nClick here", "residence": "US-CA"}},
          "requester.full_name", "must be one line without control characters"),
         ({"requester": {"email": MARIA[0], "full_name": "Maria \u202ezepol", "residence": "US-CA"}},
@@ -350,13 +363,13 @@ def no_run_started(harness: Harness, starts: StartRecorder) -> None:
 )  # fmt: skip
 async def test_bad_intake_is_422_naming_the_field_and_starts_nothing(
     harness: Harness,
-    api: tuple[httpx.AsyncClient, FastAPI],
+    api: httpx.AsyncClient,
     starts: StartRecorder,
     changes: dict[str, Any],
     field: str,
     problem: str,
 ) -> None:
-    http, _ = api
+    http = api
     response = await http.post(
         "/v1/requests", json=body(**changes), headers={**AUTH, "Idempotency-Key": "k-1"}
     )
@@ -369,9 +382,9 @@ async def test_bad_intake_is_422_naming_the_field_and_starts_nothing(
 
 
 async def test_unauthorized_oversized_malformed_and_unknown(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], starts: StartRecorder
+    harness: Harness, api: httpx.AsyncClient, starts: StartRecorder
 ) -> None:
-    http, _ = api
+    http = api
     missing = await http.post("/v1/requests", json=body())
     wrong = await http.post("/v1/requests", json=body(), headers={"Authorization": "Bearer nope"})
     huge = await http.post(
@@ -395,9 +408,9 @@ async def test_unauthorized_oversized_malformed_and_unknown(
 
 
 async def test_idempotency_key_returns_the_same_request_or_409(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], starts: StartRecorder
+    harness: Harness, api: httpx.AsyncClient, starts: StartRecorder
 ) -> None:
-    http, _ = api
+    http = api
     headers = {**AUTH, "Idempotency-Key": "intake-retry-7"}
 
     first = await http.post("/v1/requests", json=body(type="opt_out"), headers=headers)
@@ -415,9 +428,9 @@ async def test_idempotency_key_returns_the_same_request_or_409(
 
 
 async def test_simultaneous_identical_submissions_get_one_request(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI], starts: StartRecorder
+    harness: Harness, api: httpx.AsyncClient, starts: StartRecorder
 ) -> None:
-    http, _ = api
+    http = api
     headers = {**AUTH, "Idempotency-Key": "burst-1"}
 
     answers = await asyncio.gather(
@@ -502,9 +515,9 @@ async def test_healthz_reports_workers_polling_on_a_real_dev_server(tmp_path: Pa
 
 
 async def test_specific_pieces_form_asks_for_the_stronger_standard(
-    harness: Harness, api: tuple[httpx.AsyncClient, FastAPI]
+    harness: Harness, api: httpx.AsyncClient
 ) -> None:
-    http, _ = api
+    http = api
     stronger = body(type="access", specific_pieces=True)
     rid = (await http.post("/v1/requests", json=stronger, headers=AUTH)).json()["request_id"]
     plain = (await http.post("/v1/requests", json=body(), headers=AUTH)).json()["request_id"]
@@ -513,8 +526,8 @@ async def test_specific_pieces_form_asks_for_the_stronger_standard(
     await harness.wait_for_notice(rid, "verification")
     await harness.wait_for_notice(plain, "verification")
 
-    specific = await http.get(link_path(harness, rid, "verification"))
-    reasonable = await http.get(link_path(harness, plain, "verification"))
+    specific = await http.get(harness.link_path(rid, "verification"))
+    reasonable = await http.get(harness.link_path(plain, "verification"))
 
     assert "give\n2 of these details" in specific.text
     assert "penalty of perjury" in specific.text and 'name="declaration"' in specific.text

@@ -25,7 +25,7 @@ from activities.notices import NoticeActivities, NoticeTemplates
 from activities.providers.kinds import load_registry
 from activities.records import NoticeLedger
 from api.app import create_app, page_templates
-from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, SendNoticeInput
+from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, Remedies, SendNoticeInput
 from rights.links import LinkTokens
 from rights.models import (
     Agent,
@@ -47,6 +47,8 @@ from stores.records import create_records_schema
 from tests.harness import INTAKE_KEY, ROOT, default_registry
 
 BASE = "https://privacy.health.example"
+# The one link a notice gives that is not ours: the regulator's, from `rights.remedies`.
+REGULATOR_URL = "https://coag.gov/file-complaint/"
 HOSTILE = [
     "<script>alert(1)</script>",
     '"><meta http-equiv="refresh" content="0;url=https://evil.example">',
@@ -57,6 +59,7 @@ HOSTILE = [
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "h4", "p", "a", "table",
     "tr", "th", "td", "ul", "li", "strong", "pre", "br", "form", "input", "label", "button",
+    "textarea",
     "section", "div",
 }  # fmt: skip
 
@@ -92,7 +95,7 @@ def assert_not_live(html: str) -> None:
             if name in URL_ATTRIBUTES:
                 assert "javascript:" not in value.lower(), f"{name}={value!r}"
         if tag == "a":
-            assert attrs["href"].startswith(BASE), attrs["href"]
+            assert attrs["href"].startswith(BASE) or attrs["href"] == REGULATOR_URL, attrs["href"]
         if tag == "form":
             assert attrs.get("action", "") == "" and attrs["method"] == "post"
     assert "\u202e" not in html
@@ -153,7 +156,14 @@ def hostile_facts(value: str) -> NoticeFacts:
                 detail=value,
             )
         ],
-        further_rights=[value],
+        remedies=Remedies.model_construct(
+            appeal_by=date(2027, 2, 14), regulator=value, regulator_url=REGULATOR_URL, courts=True
+        ),
+        alternatives=[value],
+        unblock=value,
+        extension_days=45,
+        overdue_days=2,
+        appeal_id=value,
         status=value,
         access_answer=AccessAnswer.CATEGORIES_FALLBACK,
     )
@@ -190,6 +200,7 @@ def test_every_notice_keeps_hostile_text_dead(
                 recipient=recipient,
                 facts=hostile_facts(value),
                 link=link,
+                appeal_link=link.model_copy(update={"purpose": LinkPurpose.APPEAL}),
             ),
             "t" * 43,
         )
@@ -236,6 +247,7 @@ def test_every_page_template_keeps_hostile_text_dead(value: str) -> None:
         "message": value,
         "token": value,
         "request_type": value,
+        "decision": value,
         "points_needed": 2,
         "needs_declaration": True,
         "pieces": True,
@@ -245,7 +257,8 @@ def test_every_page_template_keeps_hostile_text_dead(value: str) -> None:
     }
     pages = sorted(Path(environment.loader.searchpath[0], "pages").glob("*.html.j2"))  # type: ignore[union-attr]
     assert {page.name for page in pages} >= {
-        "message.html.j2", "verify.html.j2", "confirm.html.j2", "report.html.j2"
+        "message.html.j2", "verify.html.j2", "confirm.html.j2", "report.html.j2",
+        "appeal.html.j2",
     }  # fmt: skip
     for page in pages:
         html = environment.get_template(f"pages/{page.name}").render(values)

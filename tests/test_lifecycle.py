@@ -81,7 +81,7 @@ async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Ha
     assert outcomes["service-database"].status is OutcomeStatus.RETAINED
     assert outcomes["paper-archive"].status is OutcomeStatus.DONE
     completed = harness.text(rid, "completed")
-    assert "payment records: kept 7 years" in completed
+    assert "payment records: the law requires us to keep it: kept 7 years" in completed
     with harness.records_engine.connect() as db:
         record = db.execute(sa.text("select * from compliance_records")).one()
     assert record.request_id == rid and record.status == "completed"
@@ -390,10 +390,21 @@ async def test_agent_rejected_closes_without_verification(harness: Harness) -> N
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.AGENT_REJECTED
-    assert harness.notice_kinds(rid) == ["receipt", "agent_authorization_needed", "agent_rejected"]
+    assert harness.notice_kinds(rid) == [
+        "receipt",
+        "agent_authorization_needed",
+        "agent_rejected",
+        "agent_rejected_requester",
+    ]
     rejected = harness.message(rid, "agent_rejected")
     assert rejected["To"] == AGENT.email
     assert "signed permission was not provided" in harness.text(rid, "agent_rejected")
+    # The consumer is told too (11 CCR §7063), with what they may do next.
+    told = harness.message(rid, "agent_rejected_requester")
+    assert told["To"] == MARIA[0]
+    text = harness.text(rid, "agent_rejected_requester")
+    assert "signed permission was not provided" in text
+    assert "make the request yourself" in text and "California Privacy Protection Agency" in text
 
 
 async def test_agent_approved_then_requester_verifies_directly(harness: Harness) -> None:
@@ -421,12 +432,19 @@ async def test_operator_deny_sends_the_reason_and_further_rights(harness: Harnes
 
     await rights_requests.deny(harness.client, rid, DenyInput(reason=reason))
     harness.save_history_if_recording(rid, "operator_denied")
+    await harness.wait_for_status(rid, RequestStatus.DENIED)
+    await harness.wait_for_notice(rid, "denied")
+    # The appeal link works for APPEAL_WINDOW_DAYS; the run ends when it expires unused.
+    await harness.env.sleep(timedelta(days=harness.settings.appeal_window_days, hours=1))
     final = await harness.result(rid)
 
     assert final.status is RequestStatus.DENIED
     assert final.denial_reason == reason
     denied = harness.text(rid, "denied")
-    assert reason in denied and "appeal" in denied and "Colorado Attorney General" in denied
+    assert reason in denied and f"/r/{rid}/appeal?token=" in denied
+    assert "Colorado Attorney General" in denied and "https://coag.gov/file-complaint/" in denied
+    assert final.appeal_by is not None and final.appeal_by.isoformat() in denied
+    assert final.appeal is None
     steps = {step.name.value: step for step in final.steps}
     assert steps["identity_verification"].status is StepStatus.FAILED
     with harness.records_engine.connect() as db:
@@ -476,7 +494,8 @@ async def test_extension_notice_while_task_open_then_response_before_extended_da
 
     assert state.extended and state.respond_by == received + timedelta(days=90)
     extension = harness.text(rid, "extension")
-    assert state.respond_by.isoformat() in extension and "taking longer" in extension
+    assert state.respond_by.isoformat() in extension and "by 45 days" in extension
+    assert "our privacy team is completing part of the work by hand" in extension
     sent = {n.kind.value: n.sent_at.date() for n in final.notices}
     assert sent["extension"] <= state.due_dates.respond_by
     assert sent["completed"] <= final.respond_by
@@ -525,13 +544,49 @@ async def test_duplicate_submission_is_refused(harness: Harness) -> None:
     assert final.type is RequestType.OPT_OUT
 
 
-async def test_right_not_granted_is_refused_before_starting(harness: Harness) -> None:
-    with pytest.raises(rights_requests.RequestRefused, match="US-CO does not grant"):
-        await harness.submit(
-            RequestType.LIMIT_SENSITIVE, jurisdiction=Jurisdiction.US_CO, request_id="not-granted-1"
-        )
-    with pytest.raises(rights_requests.UnknownRequest):
-        await harness.status("not-granted-1")
+async def test_a_right_not_granted_is_answered_with_the_reason_and_recorded(
+    harness: Harness,
+) -> None:
+    request = await harness.submit(RequestType.LIMIT_SENSITIVE, jurisdiction=Jurisdiction.US_UT)
+    rid = request.request_id
+    harness.save_history_if_recording(rid, "right_not_granted")
+
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.NOT_GRANTED
+    assert harness.notice_kinds(rid) == ["not_granted"]
+    text = harness.text(rid, "not_granted")
+    assert "the Utah Consumer Privacy Act does not give a right to limit the use" in text
+    assert "access, deletion, opt out, portability" in text  # what Utah law does grant
+    assert "Utah Division of Consumer Protection" in text and "/appeal?token=" not in text
+    with harness.records_engine.connect() as db:
+        record = db.execute(sa.text("select status, denial_basis from compliance_records")).one()
+    assert record.status == "not_granted" and "does not give a right" in record.denial_basis
+
+
+@pytest.mark.parametrize(
+    ("residence", "regulator"),
+    [("US-NV", "https://reportfraud.ftc.gov/"), ("JP", "https://www.econsumer.gov/")],
+)
+async def test_a_residence_no_law_covers_is_answered_and_recorded(
+    harness: Harness, residence: str, regulator: str
+) -> None:
+    request = await harness.submit(
+        RequestType.DELETION, jurisdiction=Jurisdiction.UNCOVERED, residence=residence
+    )
+    rid = request.request_id
+    harness.save_history_if_recording(rid, f"uncovered_residence_{residence.lower()}")
+
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.NOT_GRANTED
+    assert harness.notice_kinds(rid) == ["not_granted"]
+    text = harness.text(rid, "not_granted")
+    assert "none of the privacy laws we apply covers where you live" in text
+    assert regulator in text and "/appeal?token=" not in text
+    with harness.records_engine.connect() as db:
+        record = db.execute(sa.text("select jurisdiction, status from compliance_records")).one()
+    assert (record.jurisdiction, record.status) == ("uncovered", "not_granted")
 
 
 async def test_opt_out_needs_no_verification(harness: Harness) -> None:

@@ -1,4 +1,7 @@
-"""Notices: every template renders, a retried send mails once, SendGrid's answers are typed."""
+"""Notices: a retried send mails once, each goes to its reader, SendGrid's answers are typed.
+
+What each notice must say is checked in `test_notice_content.py`.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.mail import OutboxMailer, SendGridMailer
 from activities.notices import NoticeActivities, NoticeTemplates
 from activities.records import NoticeLedger
-from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, SendNoticeInput
+from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, Remedies, SendNoticeInput
 from rights.challenges import hash_token
 from rights.links import LinkTokens
 from rights.models import (
@@ -76,7 +79,10 @@ FULL_FACTS = NoticeFacts(
             detail="delete by hand",
         )
     ],
-    further_rights=["You may contact the California Privacy Protection Agency."],
+    remedies=Remedies(
+        regulator="the California Privacy Protection Agency",
+        regulator_url="https://cppa.ca.gov/webapplications/complaint",
+    ),
     status="fulfilling",
 )
 
@@ -95,24 +101,24 @@ def notices(tmp_path: Path) -> NoticeActivities:
     )
 
 
-@pytest.mark.parametrize("kind", list(NoticeKind))
-def test_every_notice_kind_renders_text_and_html(kind: NoticeKind) -> None:
-    context = {
-        "request": REQUEST,
-        "facts": FULL_FACTS,
-        "link": LINK,
-        "link_url": "http://127.0.0.1:8000/r/req-notice-01/verify?token=abc",
-        "code": "abc",
-        "recipient_name": "Maria Lopez",
-        "public_base_url": "http://127.0.0.1:8000",
-        "access_words": "The information itself follows, as each system holds it.",
-    }
-
-    subject, text, html = NoticeTemplates().render(kind.value, context)
-
-    assert subject and "\n" not in subject
-    assert "req-notice-01" in subject + text + html
-    assert html.lstrip().startswith("<!doctype html>") and "</html>" in html
+@pytest.mark.parametrize(
+    ("kind", "retained"),
+    [(NoticeKind.DENIED, []), (NoticeKind.COMPLETED, FULL_FACTS.retained)],
+)
+def test_a_refusal_scheduled_before_remedies_existed_still_gives_them(
+    notices: NoticeActivities, kind: NoticeKind, retained: list[Retention]
+) -> None:
+    """A notice task from a 0.2.0 run (no remedies in its facts) names the regulator."""
+    facts = NoticeFacts(reason="the account was closed", retained=retained)
+    message = notices.compose(
+        SendNoticeInput(
+            request=REQUEST, kind=kind, key="k", recipient=Recipient.REQUESTER, facts=facts
+        ),
+        None,
+    )
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "https://cppa.ca.gov/webapplications/complaint" in str(body.get_content())
 
 
 async def test_a_retried_send_mails_once(notices: NoticeActivities, tmp_path: Path) -> None:

@@ -400,7 +400,9 @@ async def test_registry_retention_rule_reaches_the_response(
         final = await harness.result(rid)
         completed = harness.text(rid, "completed")
     assert [o.status for o in final.provider_outcomes] == [OutcomeStatus.RETAINED]
-    assert f"payment transactions: {PAYMENT_RETENTION.basis}" in completed
+    assert f"payment transactions: the law requires us to keep it: {PAYMENT_RETENTION.basis}" in (
+        completed
+    )
 
 
 async def test_each_provider_queue_carries_the_registrys_rate_limit(

@@ -313,3 +313,24 @@ def test_an_outcome_journalled_before_0_2_0_is_still_the_answer(
 
     assert outcome == earlier
     assert count(service_db, appointments) == 4  # Maria's and James's: nothing deleted again
+
+
+def test_a_records_database_from_0_1_0_gains_the_appeal_columns(database: Engine) -> None:
+    """0.1.0 created `compliance_records` without the appeal columns; they are added."""
+    old = sa.MetaData()
+    sa.Table(
+        "compliance_records",
+        old,
+        *(
+            column._copy()
+            for column in compliance_records.columns
+            if column.name not in ("appeal_of", "appeal")
+        ),
+    )
+    old.create_all(database)
+
+    create_records_schema(database)
+    create_records_schema(database)  # and a second start changes nothing
+
+    columns = {column["name"] for column in sa.inspect(database).get_columns("compliance_records")}
+    assert {"appeal_of", "appeal", "retain_until"} <= columns

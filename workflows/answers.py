@@ -1,5 +1,6 @@
-"""The answers a run waits for from outside: the requester's, through the links in notices, and
-a provider's signed callback. Mixed into `RightsRequestWorkflow`, whose lifecycle asks for them.
+"""The answers a run waits for from outside: the requester's, through the links in notices (an
+appeal of a refusal among them), and a provider's signed callback. Mixed into
+`RightsRequestWorkflow`, whose lifecycle asks for them.
 
 Only an answer that carries a live token of its challenge is an attempt: a wrong, expired or
 spent token is refused by the validator, before it is an Update in history (since 0.2.0; runs
@@ -16,10 +17,14 @@ from temporalio.exceptions import ApplicationError
 
 from rights.activity_inputs import MatchIdentityInput
 from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN, Challenge
+from rights.deadlines import due_dates
 from rights.models import (
     AnswerResult,
+    AppealFiled,
+    AppealFiling,
     ProviderJobReport,
     ReconfirmationAnswer,
+    RequestPolicy,
     RequestState,
     RequestStatus,
     RightsRequest,
@@ -27,6 +32,7 @@ from rights.models import (
     VerificationOutcome,
 )
 from rights.plans import RequestPlan
+from rights.terms import RequestType
 from workflows import effects, patches
 from workflows.case_file import CaseFile
 from workflows.fulfilment import Fulfilment
@@ -45,6 +51,7 @@ class RequesterAnswers:
     _plan: RequestPlan
     _case_file: CaseFile
     _fulfilment: Fulfilment
+    _policy: RequestPolicy
 
     def _open_answers(self) -> None:
         """The challenges the lifecycle sets, and what the answers to them decided."""
@@ -55,6 +62,10 @@ class RequesterAnswers:
         self._reconfirmation: Challenge | None = None
         self._reconfirmed: bool | None = None
         self._answering = asyncio.Lock()
+        # Opened by a refusal in an appeal state; the filing, once the requester appeals.
+        self._appeal_window: Challenge | None = None
+        self._appeal: AppealFiling | None = None
+        self._appeal_id = ""
 
     @workflow.update
     async def submit_verification(self, answer: VerificationAnswer) -> AnswerResult:
@@ -135,6 +146,44 @@ class RequesterAnswers:
     def _validate_confirmation(self, answer: ReconfirmationAnswer) -> None:
         self._case_file.require(RequestStatus.AWAITING_RECONFIRMATION, "deletion confirmation")
         _require_live_token(self._reconfirmation, answer.token)
+
+    @workflow.update
+    def file_appeal(self, filing: AppealFiling) -> AppealFiled:
+        """The requester appeals our decision: through the link in it, intake or an operator."""
+        window = self._appeal_window
+        assert window is not None
+        window.answered = True
+        self._appeal = filing
+        self._appeal_id = str(workflow.uuid4())
+        received = workflow.now().date()
+        due = due_dates(
+            self._request.jurisdiction,
+            RequestType.APPEAL,
+            received,
+            eu_establishment=self._policy.eu_establishment,
+        )
+        return AppealFiled(appeal_id=self._appeal_id, decide_by=due.respond_by)
+
+    @file_appeal.validator
+    def _validate_appeal(self, filing: AppealFiling) -> None:
+        state = self._case_file.state
+        window = self._appeal_window
+        if window is None:
+            raise ValueError(
+                f"request {state.request_id} has no decision open to appeal (status: "
+                f"{state.status.value}; {state.jurisdiction.value} appeals are heard only "
+                "after a refusal, where the law grants them)"
+            )
+        if self._appeal is not None:
+            raise ValueError(f"request {state.request_id} was appealed already ({self._appeal_id})")
+        if filing.token is not None:
+            _require_live_token(window, filing.token)
+        elif window.expired(workflow.now()):
+            raise ApplicationError(
+                f"the appeal period of request {state.request_id} ended on "
+                f"{window.expires_at.date().isoformat()}",
+                type=REFUSED_EXPIRED,
+            )
 
     @workflow.update
     def report_provider_job(self, report: ProviderJobReport) -> RequestState:

@@ -16,6 +16,11 @@ from temporalio import workflow
 from rights import search_attributes
 from rights.deadlines import DueDates
 from rights.models import (
+    APPEAL_STEPS,
+    REQUEST_STEPS,
+    AppealOutcome,
+    AppealSummary,
+    Channel,
     NoticeSent,
     ProviderOutcome,
     ProviderTask,
@@ -26,7 +31,7 @@ from rights.models import (
     StepState,
     StepStatus,
 )
-from rights.terms import VerificationStandard
+from rights.terms import RequestType, VerificationStandard
 
 
 def start_of(day: date) -> datetime:
@@ -35,25 +40,50 @@ def start_of(day: date) -> datetime:
 
 
 class CaseFile:
-    def __init__(
-        self, request: RightsRequest, due: DueDates, verification: VerificationStandard
-    ) -> None:
-        self._state = RequestState(
-            request_id=request.request_id,
-            type=request.type,
-            jurisdiction=request.jurisdiction,
-            channel=request.channel,
-            received_at=request.received_at,
-            status=RequestStatus.RECEIVED,
-            due_dates=due,
-            respond_by=due.respond_by,
-            steps=[StepState(name=name) for name in StepName],
-            verification_standard=verification,
-        )
+    def __init__(self, state: RequestState) -> None:
+        self._state = state
         # Set by an operator's deny or withdraw: the lifecycle stops at its next wait.
         self.closing: RequestStatus | None = None
         # Once the run is answering, nothing may close or extend it any more.
         self.answering = False
+
+    @classmethod
+    def of_request(
+        cls, request: RightsRequest, due: DueDates, verification: VerificationStandard
+    ) -> CaseFile:
+        return cls(
+            RequestState(
+                request_id=request.request_id,
+                type=request.type,
+                jurisdiction=request.jurisdiction,
+                channel=request.channel,
+                received_at=request.received_at,
+                status=RequestStatus.RECEIVED,
+                due_dates=due,
+                respond_by=due.respond_by,
+                steps=[StepState(name=name) for name in REQUEST_STEPS],
+                verification_standard=verification,
+            )
+        )
+
+    @classmethod
+    def of_appeal(
+        cls, appeal_id: str, original: RightsRequest, channel: Channel, due: DueDates
+    ) -> CaseFile:
+        return cls(
+            RequestState(
+                request_id=appeal_id,
+                type=RequestType.APPEAL,
+                jurisdiction=original.jurisdiction,
+                channel=channel,
+                received_at=workflow.now(),
+                status=RequestStatus.RECEIVED,
+                due_dates=due,
+                respond_by=due.respond_by,
+                steps=[StepState(name=name) for name in APPEAL_STEPS],
+                appeal_of=original.request_id,
+            )
+        )
 
     @property
     def state(self) -> RequestState:
@@ -81,6 +111,12 @@ class CaseFile:
         """The request's last status, at the moment it was answered."""
         self.set_status(final)
         self._state.closed_at = workflow.now()
+
+    def reopen(self) -> None:
+        """A granted appeal: the answered request is open again, to be carried out."""
+        self.closing = None
+        self.answering = False
+        self._state.closed_at = None
 
     def require(self, status: RequestStatus, what: str) -> None:
         """Refuse an Update that the request is not waiting for (validators call this)."""
@@ -174,3 +210,24 @@ class CaseFile:
     def record_outcomes(self, outcomes: list[ProviderOutcome]) -> None:
         """Every provider's outcome, once fulfilment ends."""
         self._state.provider_outcomes = outcomes
+
+    def open_appeal(self, appeal_by: date) -> None:
+        """A refusal's appeal link works until `appeal_by`."""
+        self._state.appeal_by = appeal_by
+        self._state.appeal_window_open = True
+
+    def appeal_window_lapsed(self) -> None:
+        """The appeal link expired unused."""
+        self._state.appeal_window_open = False
+
+    def appeal_filed(self, appeal: AppealSummary) -> None:
+        """The requester appealed; the appeal's own run decides it."""
+        self._state.appeal = appeal
+        self._state.appeal_window_open = False
+
+    def appeal_decided(self, outcome: AppealOutcome) -> None:
+        """How the appeal ended (Colorado Rule 6.11 keeps this in the record)."""
+        assert self._state.appeal is not None
+        self._state.appeal = self._state.appeal.model_copy(
+            update={"outcome": outcome, "decided_at": workflow.now()}
+        )

@@ -1,8 +1,13 @@
 """The deadline watch: no deadline passes silently.
 
-Before the first deadline, if the request is still open, the requester gets the extension
-notice with its reason and the new date (never past the law's outer limit); before the last
-deadline, the privacy team gets an alert. An operator's own extension moves the watch along.
+Before the first deadline, if the request is still open and not waiting only on its requester,
+the requester gets the extension notice: the reason (the blocking step in plain words), the
+length of the extension in days and the new date, never past the law's outer limit. The
+privacy team is alerted on a ladder before the response deadline (`escalation_days`, 14, 7, 3
+and 1 days by default), naming where the request is stuck and what unblocks it, and then every
+day while it is overdue. An operator's own extension moves the watch along.
+
+Runs that began before 0.3.0 keep their one alert (`_watch_before_the_ladder`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from temporalio import workflow
 
 from rights.activity_inputs import NoticeFacts
 from rights.models import NoticeKind, Recipient, RequestPolicy
+from workflows import patches
+from workflows.blockage import WaitingOn, blockage
 from workflows.case_file import CaseFile, start_of
 from workflows.notifier import Notifier
 
@@ -22,6 +29,7 @@ DEFAULT_EXTENSION_REASON = (
     "fulfilling the request across the service providers that hold the data "
     "is taking longer than the first period allows"
 )
+DAY = timedelta(days=1)
 
 
 class DeadlineWatch:
@@ -43,7 +51,64 @@ class DeadlineWatch:
         self._extending = asyncio.Lock()
 
     async def run(self) -> None:
-        """Until the run finishes: the extension notice in time, then the operators' alert."""
+        """Until the run answers: the extension notice in time, and the operators' alerts."""
+        if not workflow.patched(patches.ESCALATION_LADDER):
+            await self._watch_before_the_ladder()
+            return
+        state = self._case_file.state
+        extension_considered = False
+        alerted_until = state.received_at
+        while not self._finished():
+            due = state.due_dates
+            extension_at = None
+            can_extend = due.extended_respond_by is not None and not state.extended
+            if can_extend and due.extension_notice_by is not None and not extension_considered:
+                lead = timedelta(days=self._policy.extension_notice_lead_days)
+                extension_at = start_of(due.extension_notice_by) - lead
+            alert_at = self._next_alert(state.respond_by, after=alerted_until)
+            target = min(at for at in (extension_at, alert_at) if at is not None)
+            if await self._changed_before(target):
+                continue
+            if extension_at is not None and target == extension_at:
+                extension_considered = True
+                stuck = blockage(state)
+                # Waiting only on the requester is no reason to take more time.
+                if stuck.waiting_on is not WaitingOn.REQUESTER:
+                    await self.extend(stuck.step, due.extended_respond_by)
+                continue
+            alerted_until = alert_at
+            await self._alert(alert_at)
+
+    def _next_alert(self, respond_by: date, *, after: datetime) -> datetime:
+        """The first rung after `after`: a ladder day before the deadline, else daily past it."""
+        deadline = start_of(respond_by)
+        rungs = sorted(deadline - timedelta(days=days) for days in self._policy.escalation_days)
+        for rung in rungs:
+            if rung > after:
+                return rung
+        overdue = max(after, deadline)
+        return deadline + DAY * ((overdue - deadline) // DAY + 1)
+
+    async def _alert(self, at: datetime) -> None:
+        state = self._case_file.state
+        stuck = blockage(state)
+        overdue = (at - start_of(state.respond_by)) // DAY
+        basis = state.due_dates.legal_basis
+        await self._notifier.notify(
+            NoticeKind.OPERATOR_DEADLINE_ALERT,
+            Recipient.OPERATOR,
+            NoticeFacts(
+                respond_by=state.respond_by,
+                respond_basis=basis.extended_respond_by if state.extended else basis.respond_by,
+                status=state.status.value,
+                tasks=list(state.open_tasks),
+                reason=stuck.stuck,
+                unblock=stuck.unblock,
+                overdue_days=overdue if overdue > 0 else None,
+            ),
+        )
+
+    async def _watch_before_the_ladder(self) -> None:
         state = self._case_file.state
         while not self._finished():
             due = state.due_dates
@@ -62,6 +127,7 @@ class DeadlineWatch:
                 await self.extend(DEFAULT_EXTENSION_REASON, due.extended_respond_by)
             else:
                 self._alerted = True
+                stuck = blockage(state)
                 await self._notifier.notify(
                     NoticeKind.OPERATOR_DEADLINE_ALERT,
                     Recipient.OPERATOR,
@@ -69,11 +135,13 @@ class DeadlineWatch:
                         respond_by=state.respond_by,
                         status=state.status.value,
                         tasks=list(state.open_tasks),
+                        reason=stuck.stuck,
+                        unblock=stuck.unblock,
                     ),
                 )
 
     async def extend(self, reason: str, respond_by: date | None) -> None:
-        """Move the response date once and tell the requester why and until when."""
+        """Move the response date once and tell the requester why, by how long, until when."""
         async with self._extending:
             state = self._case_file.state
             due = state.due_dates
@@ -81,6 +149,7 @@ class DeadlineWatch:
                 return
             assert respond_by is not None and due.extended_respond_by is not None
             assert respond_by <= due.extended_respond_by
+            days = (respond_by - state.respond_by).days
             self._case_file.move_respond_by(respond_by, reason)
             self._changes += 1
             await self._notifier.notify(
@@ -89,6 +158,7 @@ class DeadlineWatch:
                 NoticeFacts(
                     extension_reason=reason,
                     extended_respond_by=respond_by,
+                    extension_days=days,
                     extension_basis=due.legal_basis.extended_respond_by,
                 ),
             )

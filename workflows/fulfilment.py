@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -84,9 +85,21 @@ class Fulfilment:
             PlanProvidersInput(action=self._action, request=self._request)
         )
         self._account_id = plan.account_id
-        results = await asyncio.gather(
-            *(self._fulfil_at(ref) for ref in plan.providers), return_exceptions=True
+        return await self._gather(self._fulfil_at(ref) for ref in plan.providers)
+
+    async def by_hand(self, providers: list[ProviderRef], detail: str) -> list[ProviderOutcome]:
+        """Hand these providers' part to the privacy team (after a granted appeal, say)."""
+        for provider in providers:
+            self._results.pop(provider.name, None)
+        return await self._gather(
+            self._operator_task(provider, TaskReason.MANUAL_PROVIDER, detail)
+            for provider in providers
         )
+
+    async def _gather(
+        self, work: Iterable[Coroutine[Any, Any, ProviderOutcome]]
+    ) -> list[ProviderOutcome]:
+        results = await asyncio.gather(*work, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -205,11 +218,17 @@ class Fulfilment:
             provider=provider.name, reason=reason, opened_at=workflow.now(), detail=detail
         )
         self._case_file.open_task(task)
+        key = f"operator-task-{provider.name}"
+        earlier = sum(
+            notice.key == key or re.fullmatch(rf"{re.escape(key)}-\d+", notice.key) is not None
+            for notice in self._case_file.state.notices
+        )
         await self._notifier.notify(
             NoticeKind.OPERATOR_TASK,
             Recipient.OPERATOR,
             NoticeFacts(tasks=[task]),
-            key=f"operator-task-{provider.name}",
+            # A second task for the same provider (after an appeal) is a second email.
+            key=key if not earlier else f"{key}-{earlier + 1}",
         )
         await self._wait_for(lambda: provider.name in self._results)
         done = self._results[provider.name]
@@ -221,7 +240,7 @@ class Fulfilment:
             status=done.status,
             retained=[]
             if done.basis is None
-            else [Retention(category=provider.category, basis=done.basis)],
+            else [Retention(category=provider.category, basis=done.basis, ground=done.ground)],
             evidence=evidence,
             note=done.note,
         )

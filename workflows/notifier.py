@@ -36,6 +36,7 @@ class Notifier:
         facts: NoticeFacts | None = None,
         *,
         link: LinkSpec | None = None,
+        appeal_link: LinkSpec | None = None,
         key: str | None = None,
     ) -> NoticeDelivery | None:
         """Send one notice; None if the mail backend refused it for good (it is recorded)."""
@@ -51,6 +52,7 @@ class Notifier:
                     recipient=recipient,
                     facts=facts or NoticeFacts(),
                     link=link,
+                    appeal_link=appeal_link,
                 )
             )
         except ActivityError:

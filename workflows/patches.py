@@ -11,3 +11,15 @@ TOKEN_BEFORE_ATTEMPT = "0.2.0-token-before-attempt"
 
 # 0.2.0: a published access report gets a ReportExpiryWorkflow that deletes it at link expiry.
 REPORT_FILES_EXPIRE = "0.2.0-report-files-expire"
+
+# 0.3.0: the privacy team is alerted on a ladder (14, 7, 3, 1 days before, then daily when
+# overdue); the automatic extension gives the blocking step as its reason, its length in days,
+# and is not taken for a request waiting only on its requester.
+ESCALATION_LADDER = "0.3.0-escalation-ladder"
+
+# 0.3.0: a refusal in an appeal state carries an appeal link; the run then waits for an appeal
+# (AppealWorkflow, as a child) until the link expires, and carries out what a granted one allows.
+APPEALS = "0.3.0-appeals"
+
+# 0.3.0: when an agent's proof is rejected, the consumer is told too (11 CCR §7063).
+AGENT_REJECTION_TOLD = "0.3.0-agent-rejection-told"

@@ -20,25 +20,34 @@ from rights.activity_inputs import (
     LinkPurpose,
     LinkSpec,
     NoticeFacts,
+    ProviderHandling,
+    ProviderRef,
     PublishReportInput,
     WriteRecordInput,
 )
 from rights.challenges import Challenge
-from rights.deadlines import due_dates
+from rights.deadlines import RightNotGranted, answered_on_receipt, due_dates, granted_rights
 from rights.models import (
+    AppealInput,
+    AppealOutcome,
+    AppealSummary,
     NoticeKind,
+    OutcomeStatus,
     Recipient,
     RequestState,
     RequestStatus,
     RightsRequestInput,
     StepName,
     StepStatus,
+    workflow_id,
 )
 from rights.plans import AccessAnswer, access_answer, plan_for
-from rights.remedies import further_rights
-from rights.terms import VerificationStandard
+from rights.remedies import appeals_granted, remedies_for
+from rights.residence import country_of
+from rights.terms import SUBMITTABLE, RequestType, VerificationStandard
 from workflows import effects, patches
 from workflows.answers import RequesterAnswers
+from workflows.appeal import AppealWorkflow
 from workflows.case_file import CaseFile
 from workflows.deadline_watch import DeadlineWatch
 from workflows.fulfilment import Fulfilment
@@ -57,13 +66,20 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
         self._request = input.request
         self._policy = input.policy
         self._plan = plan_for(input.request)
-        due = due_dates(
-            input.request.jurisdiction,
-            input.request.type,
-            input.request.received_at.date(),
-            eu_establishment=input.policy.eu_establishment,
-        )
-        self._case_file = CaseFile(input.request, due, self._plan.verification)
+        request = input.request
+        received = request.received_at.date()
+        self._not_granted: RightNotGranted | None = None
+        try:
+            due = due_dates(
+                request.jurisdiction,
+                request.type,
+                received,
+                eu_establishment=input.policy.eu_establishment,
+            )
+        except RightNotGranted as refusal:
+            self._not_granted = refusal
+            due = answered_on_receipt(request.jurisdiction, request.type, received)
+        self._case_file = CaseFile.of_request(request, due, self._plan.verification)
         self._notifier = Notifier(input.request, self._case_file)
         self._fulfilment = Fulfilment(
             input.request, self._plan.action, self._case_file, self._notifier, self._wait_for
@@ -87,11 +103,17 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
         await self._respond(final)
         await self._record()
         await deadline_watch
+        if self._appeal_window is not None:
+            await self._hear_appeal()
         # An Update still running (an operator's extension notice, say) finishes first.
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._case_file.state
 
     async def _carry_out(self) -> RequestStatus:
+        if self._not_granted is not None:
+            self._case_file.publish_search_attributes()
+            self._case_file.record_denial(self._not_granted.in_plain_words())
+            return RequestStatus.NOT_GRANTED
         await self._confirm_receipt()
         if not await self._authorize_agent():
             return RequestStatus.AGENT_REJECTED
@@ -113,6 +135,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
                 respond_by=dates.respond_by,
                 respond_basis=dates.legal_basis.respond_by,
                 acknowledge_basis=dates.legal_basis.acknowledge_by,
+                verification_needed=self._plan.verification is not VerificationStandard.NONE,
             ),
         )
         self._case_file.finish(StepName.RECEIPT, StepStatus.DONE)
@@ -130,11 +153,10 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
             self._case_file.finish(StepName.AGENT_AUTHORIZATION, StepStatus.DONE, "approved")
             return True
         self._case_file.finish(StepName.AGENT_AUTHORIZATION, StepStatus.FAILED, "rejected")
-        await self._notifier.notify(
-            NoticeKind.AGENT_REJECTED,
-            Recipient.AGENT,
-            NoticeFacts(reason=self._case_file.state.denial_reason),
-        )
+        facts = NoticeFacts(reason=self._case_file.state.denial_reason)
+        await self._notifier.notify(NoticeKind.AGENT_REJECTED, Recipient.AGENT, facts)
+        if workflow.patched(patches.AGENT_REJECTION_TOLD):
+            await self._tell_refusal(NoticeKind.AGENT_REJECTED_REQUESTER, facts)
         return False
 
     async def _verify_identity(self) -> bool:
@@ -164,9 +186,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
             return True
         reason = self._unverified_reason or "the verification link expired unanswered"
         self._case_file.finish(StepName.IDENTITY_VERIFICATION, StepStatus.FAILED, reason)
-        await self._notifier.notify(
-            NoticeKind.UNVERIFIABLE, Recipient.REQUESTER, NoticeFacts(reason=reason)
-        )
+        await self._tell_refusal(NoticeKind.UNVERIFIABLE, NoticeFacts(reason=reason))
         return False
 
     async def _reconfirm_deletion(self) -> bool:
@@ -210,12 +230,15 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
         if final is RequestStatus.COMPLETED:
             await self._send_completion()
         elif final is RequestStatus.DENIED:
-            await self._notifier.notify(
-                NoticeKind.DENIED,
-                Recipient.REQUESTER,
+            reason = self._case_file.state.denial_reason
+            await self._tell_refusal(NoticeKind.DENIED, NoticeFacts(reason=reason))
+        elif final is RequestStatus.NOT_GRANTED:
+            granted = granted_rights(self._request.jurisdiction)
+            alternatives = [right.value.replace("_", " ") for right in SUBMITTABLE & granted]
+            await self._tell_refusal(
+                NoticeKind.NOT_GRANTED,
                 NoticeFacts(
-                    reason=self._case_file.state.denial_reason,
-                    further_rights=further_rights(self._request.jurisdiction),
+                    reason=self._case_file.state.denial_reason, alternatives=sorted(alternatives)
                 ),
             )
         elif final is RequestStatus.WITHDRAWN:
@@ -224,13 +247,21 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
         self._case_file.finish(StepName.RESPONSE, StepStatus.DONE, final.value)
 
     async def _send_completion(self) -> None:
+        """The answer: what was done where, what was kept and why, and the report if any.
+
+        Where anything was kept back, the requester is told what they may do about it; a
+        request granted in full invites no appeal. After a granted appeal it says so.
+        """
+        appeal = self._case_file.state.appeal
+        granted = appeal is not None and appeal.outcome is AppealOutcome.GRANTED
         outcomes = self._case_file.state.provider_outcomes
+        retained = [item for outcome in outcomes for item in outcome.retained]
         facts = NoticeFacts(
             outcomes=outcomes,
-            retained=[item for outcome in outcomes for item in outcome.retained],
+            retained=retained,
             corrected_fields=[field for outcome in outcomes for field in outcome.corrected_fields],
-            further_rights=further_rights(self._request.jurisdiction),
             access_answer=self._answer if self._plan.delivers_report else None,
+            appeal_id=appeal.appeal_id if appeal is not None and granted else None,
         )
         link = None
         if self._plan.delivers_report:
@@ -254,7 +285,133 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
                         request_id=self._request.request_id, expires_at=link.expires_at
                     )
                 )
-        await self._notifier.notify(NoticeKind.COMPLETED, Recipient.REQUESTER, facts, link=link)
+        if retained:
+            await self._tell_refusal(NoticeKind.COMPLETED, facts, link=link)
+        else:
+            await self._notifier.notify(NoticeKind.COMPLETED, Recipient.REQUESTER, facts, link=link)
+
+    async def _tell_refusal(
+        self, kind: NoticeKind, facts: NoticeFacts, *, link: LinkSpec | None = None
+    ) -> None:
+        """A notice that refuses something, in whole or in part: with what the law says the
+        requester may do about it, and where the law grants one, the appeal link."""
+        appeal_link = self._appeal_link()
+        request = self._request
+        remedies = remedies_for(
+            request.jurisdiction,
+            country_of(request.requester.residence, request.jurisdiction.value),
+            appeal_by=self._case_file.state.appeal_by if appeal_link else None,
+        )
+        delivery = await self._notifier.notify(
+            kind,
+            Recipient.REQUESTER,
+            facts.model_copy(update={"remedies": remedies}),
+            link=link,
+            appeal_link=appeal_link,
+        )
+        window = self._appeal_window
+        if window is not None and appeal_link is not None:
+            if delivery is not None and delivery.appeal_token_hash is not None:
+                window.token_hashes.append(delivery.appeal_token_hash)
+            window.armed = True
+
+    def _appeal_link(self) -> LinkSpec | None:
+        """A link to appeal, where the law grants an appeal and none was heard yet."""
+        if self._appeal is not None or not appeals_granted(self._request.jurisdiction):
+            return None
+        if not workflow.patched(patches.APPEALS):
+            return None
+        if self._appeal_window is None:
+            expires_at = workflow.now() + timedelta(days=self._policy.appeal_window_days)
+            self._appeal_window = Challenge(expires_at=expires_at, max_attempts=1)
+            self._case_file.open_appeal(expires_at.date())
+        return LinkSpec(
+            purpose=LinkPurpose.APPEAL,
+            nonce=str(workflow.uuid4()),
+            expires_at=self._appeal_window.expires_at,
+        )
+
+    async def _hear_appeal(self) -> None:
+        """Until the appeal link expires: an appeal filed is decided by its own run, and what
+        a granted appeal allows is carried out here."""
+        window = self._appeal_window
+        assert window is not None
+        try:
+            await workflow.wait_condition(
+                lambda: self._appeal is not None,
+                timeout=max(window.expires_at - workflow.now(), timedelta(0)),
+            )
+        except TimeoutError:
+            self._case_file.appeal_window_lapsed()
+            return
+        filing = self._appeal
+        assert filing is not None
+        state = self._case_file.state
+        child = AppealInput(
+            appeal_id=self._appeal_id,
+            original=self._request,
+            refused=_what_was_refused(state),
+            filing=filing,
+            policy=self._policy,
+        )
+        handle = await workflow.start_child_workflow(
+            AppealWorkflow.run, child, id=workflow_id(self._appeal_id)
+        )
+        appeal_due = due_dates(
+            state.jurisdiction,
+            RequestType.APPEAL,
+            workflow.now().date(),
+            eu_establishment=self._policy.eu_establishment,
+        )
+        self._case_file.appeal_filed(
+            AppealSummary(
+                appeal_id=self._appeal_id,
+                filed_at=workflow.now(),
+                decide_by=appeal_due.respond_by,
+            )
+        )
+        decision = await handle
+        self._case_file.appeal_decided(decision.outcome)
+        if decision.outcome is AppealOutcome.GRANTED:
+            await self._carry_out_what_the_appeal_granted()
+        await self._record()
+
+    async def _carry_out_what_the_appeal_granted(self) -> None:
+        """The refused request is carried out after all, and answered again; an operator may
+        still steer it (close tasks, or deny it) until it is."""
+        self._case_file.reopen()
+        try:
+            await self._fulfil_what_was_refused()
+            final = RequestStatus.COMPLETED
+        except RequestClosed:
+            final = self._case_file.closing or RequestStatus.DENIED
+            self._case_file.fail_active_steps(f"closed: {final.value}")
+        self._case_file.answering = True
+        await self._respond(final)
+
+    async def _fulfil_what_was_refused(self) -> None:
+        """What was kept back goes to the privacy team; a refused request runs in full."""
+        state = self._case_file.state
+        carried_out_before = state.status is RequestStatus.COMPLETED
+        self._case_file.begin(StepName.FULFILMENT, "after a granted appeal")
+        self._case_file.set_status(RequestStatus.FULFILLING)
+        if carried_out_before:
+            kept = [o for o in state.provider_outcomes if o.status is OutcomeStatus.RETAINED]
+            redone = await self._fulfilment.by_hand(
+                [
+                    ProviderRef(name=o.provider, kind=ProviderHandling.MANUAL, category=o.category)
+                    for o in kept
+                ],
+                "the appeal was granted: delete what was kept back, as its decision says",
+            )
+            by_name = {outcome.provider: outcome for outcome in redone}
+            outcomes = [by_name.get(o.provider, o) for o in state.provider_outcomes]
+        else:
+            outcomes = await self._fulfilment.run(
+                specific_pieces=self._answer is AccessAnswer.SPECIFIC_PIECES
+            )
+        self._case_file.record_outcomes(outcomes)
+        self._case_file.finish(StepName.FULFILMENT, StepStatus.DONE, f"{len(outcomes)} providers")
 
     @property
     def _answer(self) -> AccessAnswer:
@@ -287,3 +444,13 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
         if self._case_file.closing is not None:
             raise RequestClosed
         return True
+
+
+def _what_was_refused(state: RequestState) -> str:
+    """The decision an appeal is about, in its own words (no personal data)."""
+    kind = state.type.value.replace("_", " ")
+    if state.status is RequestStatus.COMPLETED:
+        kept = sorted({item.category for o in state.provider_outcomes for item in o.retained})
+        return f"the {kind} request was carried out, but we kept: {', '.join(kept)}"
+    reason = state.denial_reason or state.status.value.replace("_", " ")
+    return f"the {kind} request ended {state.status.value.replace('_', ' ')}: {reason}"

@@ -27,11 +27,41 @@ from workflows.deadline_watch import DeadlineWatch
 from workflows.fulfilment import Fulfilment
 
 
-class OperatorSteering:
-    _request: RightsRequest
+class DeadlineExtension:
+    """The privacy team's extension of a deadline: for requests and for appeals alike."""
+
     _case_file: CaseFile
-    _fulfilment: Fulfilment
     _deadlines: DeadlineWatch
+
+    @workflow.update
+    async def extend(self, request: ExtendInput) -> RequestState:
+        """Extend the response deadline once, within the law's limit, with the reason."""
+        new_date = self._case_file.state.respond_by + timedelta(days=request.days)
+        await self._deadlines.extend(request.reason, new_date)
+        return self._case_file.state
+
+    @extend.validator
+    def _validate_extend(self, request: ExtendInput) -> None:
+        self._case_file.require_open()
+        state = self._case_file.state
+        latest = state.due_dates.extended_respond_by
+        if latest is None:
+            raise ValueError(
+                f"days: {state.jurisdiction.value} allows no extension for "
+                f"{state.type.value} requests"
+            )
+        if state.extended:
+            raise ValueError("days: the request has already been extended once")
+        new_date = state.respond_by + timedelta(days=request.days)
+        if new_date > latest:
+            raise ValueError(
+                f"days: {request.days} days would pass the latest lawful date {latest.isoformat()}"
+            )
+
+
+class OperatorSteering(DeadlineExtension):
+    _request: RightsRequest
+    _fulfilment: Fulfilment
     _verified: bool | None
 
     def _open_steering(self) -> None:
@@ -103,28 +133,3 @@ class OperatorSteering:
         if not any(task.provider == done.provider for task in tasks):
             open_names = ", ".join(task.provider for task in tasks) or "none"
             raise ValueError(f"provider: no open task for {done.provider!r} (open: {open_names})")
-
-    @workflow.update
-    async def extend(self, request: ExtendInput) -> RequestState:
-        """Extend the response deadline once, within the law's limit, with the reason."""
-        new_date = self._case_file.state.respond_by + timedelta(days=request.days)
-        await self._deadlines.extend(request.reason, new_date)
-        return self._case_file.state
-
-    @extend.validator
-    def _validate_extend(self, request: ExtendInput) -> None:
-        self._case_file.require_open()
-        state = self._case_file.state
-        latest = state.due_dates.extended_respond_by
-        if latest is None:
-            raise ValueError(
-                f"days: {self._request.jurisdiction.value} allows no extension for "
-                f"{self._request.type.value} requests"
-            )
-        if state.extended:
-            raise ValueError("days: the request has already been extended once")
-        new_date = state.respond_by + timedelta(days=request.days)
-        if new_date > latest:
-            raise ValueError(
-                f"days: {request.days} days would pass the latest lawful date {latest.isoformat()}"
-            )

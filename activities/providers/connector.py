@@ -208,7 +208,10 @@ class Connector(ABC):
         """Add what the registry says is kept by law, label a sandbox, and keep the result."""
         if outcome.status is OutcomeStatus.PENDING:
             return outcome
-        kept = [Retention(category=r.category, basis=r.basis) for r in self.entry.retained]
+        kept = [
+            Retention(category=r.category, basis=r.basis, ground=r.ground)
+            for r in self.entry.retained
+        ]
         if action is ProviderAction.DELETE and outcome.status is OutcomeStatus.DONE and kept:
             outcome = outcome.model_copy(
                 update={"status": OutcomeStatus.RETAINED, "retained": [*outcome.retained, *kept]}

@@ -101,7 +101,13 @@ class SqlConnector(Connector):
                 count = self._count(connection, sql_table, rows)
                 if count:
                     assert table.retain_basis is not None
-                    retained.append(Retention(category=table.category, basis=table.retain_basis))
+                    retained.append(
+                        Retention(
+                            category=table.category,
+                            basis=table.retain_basis,
+                            ground=table.retain_ground,
+                        )
+                    )
                 evidence.append(f"{table.name}: retained {count} rows")
                 continue
             affected += count

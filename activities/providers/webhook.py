@@ -33,6 +33,7 @@ from rights.models import (
     ProviderJobReport,
     ProviderOutcome,
     Retention,
+    RetentionGround,
 )
 from rights.plans import ProviderAction
 from rights.signatures import signed_headers
@@ -43,6 +44,8 @@ class WebhookAnswer(BaseModel):
     records_affected: Annotated[int, Field(ge=0)] = 0
     evidence: Annotated[list[Annotated[str, Field(max_length=200)]], Field(max_length=20)] = []
     basis: Annotated[str, Field(min_length=5, max_length=500)] | None = None
+    # Whether a law requires keeping it (the default) or an exemption allows it.
+    ground: RetentionGround = RetentionGround.LEGAL_OBLIGATION
     corrected_fields: list[str] = []
     records: dict[str, list[dict[str, Any]]] = {}
 
@@ -76,7 +79,7 @@ class WebhookConnector(ApiConnector):
             return self.pending(job_id, "accepted", [f"POST: 202, job {job_id}, awaiting callback"])
         answer = self._answer(response.json())
         retained = (
-            [Retention(category=self.entry.category, basis=answer.basis)]
+            [Retention(category=self.entry.category, basis=answer.basis, ground=answer.ground)]
             if answer.status == "retained" and answer.basis
             else []
         )

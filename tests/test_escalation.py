@@ -1,0 +1,93 @@
+"""Nothing lapses silently: the privacy team is alerted on a ladder before every deadline and
+daily once it has passed, naming where the request is stuck and what unblocks it; the
+requester is told of an extension only with its reason and length, and never merely because
+the request waits on them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from client import rights_requests
+from rights.models import NoticeSent, OutcomeStatus, ProviderTaskDone, RequestStatus
+from rights.terms import Jurisdiction, RequestType
+from tests.harness import Harness, verify_and_reconfirm
+
+
+def alert_days(notices: list[NoticeSent], start: date) -> list[int]:
+    """The days after `start` on which the privacy team was alerted."""
+    return [
+        (n.sent_at.date() - start).days
+        for n in notices
+        if n.kind.value == "operator_deadline_alert"
+    ]
+
+
+async def test_a_manual_task_left_open_climbs_the_ladder_then_daily(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION, jurisdiction=Jurisdiction.US_CA)
+    rid = request.request_id
+    await verify_and_reconfirm(harness, rid)
+    await harness.wait_for(rid, lambda s: bool(s.open_tasks))
+    harness.save_history_if_recording(rid, "manual_task_ladder")
+
+    # California: 45 days, extended once to 90 at day 40 (five days' lead), then overdue.
+    await harness.env.sleep(timedelta(days=93, hours=1))
+    state = await harness.wait_for_notice(rid, "operator_deadline_alert", count=9)
+    start = state.received_at.date()
+
+    assert alert_days(state.notices, start) == [31, 38, 76, 83, 87, 89, 91, 92, 93]
+    assert state.extended and state.respond_by == start + timedelta(days=90)
+    [extension] = [n for n in state.notices if n.kind.value == "extension"]
+    assert (extension.sent_at.date() - start).days == 40
+    told = harness.text(rid, "extension")
+    assert "our privacy team is completing part of the work by hand" in told
+    assert "by 45 days" in told and state.respond_by.isoformat() in told
+    overdue = harness.message(rid, "operator_deadline_alert")
+    assert "OVERDUE by 3 days" in str(overdue["Subject"])
+    alert = harness.text(rid, "operator_deadline_alert")
+    assert "Stuck at: operator tasks open at paper-archive" in alert
+    assert f"starter.py task-done {rid} --provider P" in alert
+
+    await rights_requests.provider_task_done(
+        harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
+    )
+    final = await harness.result(rid)
+    assert final.status is RequestStatus.COMPLETED
+    # Answered, the request is alerted about no more.
+    assert alert_days(final.notices, start) == [31, 38, 76, 83, 87, 89, 91, 92, 93]
+
+
+@pytest.mark.parametrize("jurisdiction", [Jurisdiction.EU, Jurisdiction.GB])
+async def test_a_request_waiting_on_its_requester_gets_no_extension(
+    env: WorkflowEnvironment, tmp_path: Path, jurisdiction: Jurisdiction
+) -> None:
+    async with Harness.running(env, tmp_path, verification_ttl_days=30) as harness:
+        residence = "DE" if jurisdiction is Jurisdiction.EU else "GB"
+        request = await harness.submit(
+            RequestType.ACCESS, jurisdiction=jurisdiction, residence=residence
+        )
+        rid = request.request_id
+        await harness.wait_for_status(rid, RequestStatus.AWAITING_VERIFICATION)
+        harness.save_history_if_recording(
+            rid, f"{jurisdiction.value.lower()}_verification_not_extended"
+        )
+
+        await harness.env.sleep(timedelta(days=30, hours=1))
+        final = await harness.result(rid)
+
+    kinds = [n.kind.value for n in final.notices]
+    assert "extension" not in kinds and not final.extended
+    assert final.status is RequestStatus.UNVERIFIABLE
+    # The team still heard of it, on the ladder, with what would move it on.
+    assert kinds.count("operator_deadline_alert") >= 3
+    alert = harness.text(rid, "operator_deadline_alert")
+    assert "waiting for the requester to confirm their identity" in alert
+    assert f"verify-manually {rid}" in alert
+    refusal = harness.text(rid, "unverifiable")
+    # The authority where the requester lives (GDPR Art. 77), or the ICO.
+    regulator = "https://ico.org.uk/" if jurisdiction is Jurisdiction.GB else "www.bfdi.bund.de"
+    assert regulator in refusal and "courts" in refusal

@@ -1,0 +1,87 @@
+"""What a request is waiting on, in words a requester and an operator can act on.
+
+The deadline watch uses this for the extension notice's reason (the blocking step in plain
+words, never boilerplate), for the operators' alerts (where it is stuck and what unblocks it),
+and to decide that a request waiting only on its requester gets no extension.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import NamedTuple
+
+from rights.models import RequestState, RequestStatus
+
+
+class WaitingOn(StrEnum):
+    REQUESTER = "requester"
+    US = "us"
+    PROVIDER = "provider"
+
+
+class Blockage(NamedTuple):
+    waiting_on: WaitingOn
+    # Finishes the requester's "we need more time because …".
+    step: str
+    # The operators' "stuck at: …", and what moves it on.
+    stuck: str
+    unblock: str
+
+
+def blockage(state: RequestState) -> Blockage:
+    """Where `state` is stuck, and the command that moves it on."""
+    rid = state.request_id
+    match state.status:
+        case RequestStatus.AWAITING_AGENT_AUTHORIZATION:
+            return Blockage(
+                WaitingOn.US,
+                "our privacy team is reviewing the proof of permission of the agent who made "
+                "the request",
+                "the agent's proof of permission awaits an operator's decision",
+                f"decide: starter.py approve-agent {rid}, or reject-agent {rid} --reason ...",
+            )
+        case RequestStatus.AWAITING_VERIFICATION:
+            return Blockage(
+                WaitingOn.REQUESTER,
+                "we are waiting for you to confirm your identity",
+                "waiting for the requester to confirm their identity",
+                f"the requester must answer the verification link; or starter.py "
+                f"verify-manually {rid}; or, at the deadline, starter.py deny {rid} --reason ...",
+            )
+        case RequestStatus.AWAITING_RECONFIRMATION:
+            return Blockage(
+                WaitingOn.REQUESTER,
+                "we are waiting for you to confirm that you want your data deleted",
+                "waiting for the requester to confirm the deletion",
+                "the requester must answer the confirmation link; it closes by itself if not",
+            )
+        case RequestStatus.AWAITING_APPEAL_DECISION:
+            return Blockage(
+                WaitingOn.US,
+                "our privacy team is reviewing your appeal",
+                "the appeal awaits an operator's decision",
+                f"decide: starter.py decide-appeal {rid} --grant|--deny --reasons ...",
+            )
+        case RequestStatus.FULFILLING if state.open_tasks:
+            places = ", ".join(sorted({task.provider for task in state.open_tasks}))
+            return Blockage(
+                WaitingOn.US,
+                "our privacy team is completing part of the work by hand",
+                f"operator tasks open at {places}",
+                f"close the open tasks: starter.py task-done {rid} --provider P "
+                "--status done|not_found|retained",
+            )
+        case RequestStatus.FULFILLING:
+            return Blockage(
+                WaitingOn.PROVIDER,
+                "the companies that hold your information for us are still processing the request",
+                "providers' jobs still running",
+                f"the providers' jobs are polled on timers; see starter.py status {rid}",
+            )
+        case _:
+            return Blockage(
+                WaitingOn.US,
+                "we are preparing our answer",
+                f"status {state.status.value}",
+                f"see starter.py status {rid}",
+            )
