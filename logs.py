@@ -18,6 +18,7 @@ from urllib.parse import quote, quote_plus
 
 import structlog
 
+from rights.correspondence import Correspondence
 from rights.models import RightsRequest
 
 # Also URL-encoded ("%40"): provider lookups put the address in a query string. Every repeat is
@@ -66,7 +67,7 @@ def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
 
 
 @contextmanager
-def request_context(request: RightsRequest, step: str) -> Iterator[None]:
+def request_context(request: RightsRequest | Correspondence, step: str) -> Iterator[None]:
     """Every line logged inside names the request, its type, law and step, and none of its
     requester's or agent's details, even in an exception's text."""
     people = [request.requester, *([request.agent] if request.agent else [])]

@@ -18,8 +18,9 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
-from client import connection, rights_requests
+from client import connection, correspondence, rights_requests
 from rights.codec import PayloadKeyError
+from rights.correspondence import ComplaintReply, TriageDone
 from rights.deadlines import RightNotGranted, due_dates
 from rights.models import (
     Agent,
@@ -36,6 +37,7 @@ from rights.models import (
     ProviderTaskDone,
     ReconfirmationAnswer,
     Requester,
+    ResidenceAnswer,
     RetentionGround,
     VerificationAnswer,
 )
@@ -171,6 +173,24 @@ def build_parser() -> argparse.ArgumentParser:
     outcome.add_argument("--grant", action="store_const", dest="outcome", const="granted")
     outcome.add_argument("--deny", action="store_const", dest="outcome", const="denied")
     decide.add_argument("--reasons", required=True)
+
+    residence = commands.add_parser(
+        "residence", help="record where the requester lives, told another way than the link"
+    )
+    residence.add_argument("request_id")
+    residence.add_argument("--residence", required=True, help="ISO 3166 code: US-CA, DE, GB")
+
+    message = commands.add_parser("message-status", help="a complaint's or triage item's state")
+    message.add_argument("request_id", metavar="correspondence_id")
+
+    reply = commands.add_parser("reply-complaint", help="answer a complaint or question")
+    reply.add_argument("request_id", metavar="correspondence_id")
+    reply.add_argument("--reply", required=True, help="the answer as sent; blank lines part it")
+
+    triaged = commands.add_parser("triage-done", help="close an email the team has dealt with")
+    triaged.add_argument("request_id", metavar="correspondence_id")
+    triaged.add_argument("--note", required=True)
+    triaged.add_argument("--started-request", help="the request it became, if any")
     return parser
 
 
@@ -255,6 +275,16 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
         ),
         "confirm-deletion": lambda: rights_requests.confirm_deletion(
             client, rid, ReconfirmationAnswer(token=args.token)
+        ),
+        "residence": lambda: rights_requests.give_residence(
+            client, rid, ResidenceAnswer(residence=args.residence)
+        ),
+        "message-status": lambda: correspondence.correspondence_status(client, rid),
+        "reply-complaint": lambda: correspondence.reply_to_complaint(
+            client, rid, ComplaintReply(reply=args.reply)
+        ),
+        "triage-done": lambda: correspondence.triage_done(
+            client, rid, TriageDone(note=args.note, started_request=args.started_request)
         ),
     }
     if args.command == "submit":

@@ -32,6 +32,7 @@ from rights.settings import AppEnv, MailBackend, Settings, load_settings
 from stores.engines import create_engine
 from stores.records import create_records_schema
 from workflows.appeal import AppealWorkflow
+from workflows.correspondence import CorrespondenceWorkflow
 from workflows.report_expiry import ReportExpiryWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -119,6 +120,7 @@ def build_activities(
         AccountDirectory(service_engine, registry.identity),
         AccessReportsConnector(journal, settings.reports_dir, link_secret),
     )
+    records = RecordActivities(records_engine)
     main = [
         # Also here for runs planned before providers had queues of their own (task_queue None).
         providers.fulfil_at_provider,
@@ -128,7 +130,8 @@ def build_activities(
         reports.publish_report,
         reports.schedule_report_expiry,
         reports.delete_report,
-        RecordActivities(records_engine).write_record,
+        records.write_record,
+        records.write_correspondence_record,
     ]
     return Activities(main=main, providers=providers, registry=registry)
 
@@ -147,7 +150,12 @@ def build_workers(
         Worker(
             client,
             task_queue=task_queue,
-            workflows=[RightsRequestWorkflow, AppealWorkflow, ReportExpiryWorkflow],
+            workflows=[
+                RightsRequestWorkflow,
+                AppealWorkflow,
+                ReportExpiryWorkflow,
+                CorrespondenceWorkflow,
+            ],
             activities=activities.main,
             # Sync activities run on these threads; the worker takes no more activity tasks
             # than it can run at once, so none waits in a queue while its timeout runs.

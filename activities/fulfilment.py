@@ -61,6 +61,12 @@ class ProviderActivities:
         if any(_knows_account(entry) for entry in entries):
             account_id = self._accounts.account_id(str(input.request.requester.email))
         providers = [self._ref(entry) for entry in entries]
+        if input.action is ProviderAction.CORRECT and not input.request.corrections:
+            # Said in words (an email, the form's details): a person reads it at each provider.
+            providers = [
+                ref.model_copy(update={"kind": ProviderHandling.MANUAL, "task_queue": None})
+                for ref in providers
+            ]
         subject = Subject(request_id=input.request.request_id, email=input.request.requester.email)
         if input.action is ProviderAction.DELETE and self._reports.exist_for(subject):
             providers.append(

@@ -29,6 +29,7 @@ from rights.plans import ACCESS_ANSWER_WORDS
 from rights.remedies import remedies_for
 from rights.residence import country_of
 from rights.settings import Settings
+from rights.terms import RIGHT_WORDS, SUBMITTABLE_IN_ORDER
 from stores.engines import sanitised_database_errors
 from templates import TEMPLATES_DIR, template_environment
 
@@ -145,6 +146,8 @@ class NoticeActivities:
             "code": token,
             "recipient_name": recipient.full_name if recipient else "privacy team",
             "public_base_url": self._settings.public_base_url,
+            "inbound_dir": self._settings.inbound_dir,
+            "choices": [(right.value, RIGHT_WORDS[right]) for right in SUBMITTABLE_IN_ORDER],
             "access_words": ACCESS_ANSWER_WORDS.get(input.facts.access_answer)
             if input.facts.access_answer
             else None,

@@ -12,9 +12,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
-from rights.activity_inputs import ActivityName, WriteRecordInput
+from rights.activity_inputs import (
+    ActivityName,
+    WriteCorrespondenceRecordInput,
+    WriteRecordInput,
+)
 from stores.engines import sanitised_database_errors
-from stores.records import compliance_records, notice_ledger
+from stores.records import compliance_records, correspondence_records, notice_ledger
 
 RETENTION_MONTHS = 24
 
@@ -98,4 +102,36 @@ class RecordActivities:
             if updated.rowcount == 0:
                 connection.execute(
                     compliance_records.insert().values(request_id=state.request_id, **row)
+                )
+
+    @activity.defn(name=ActivityName.WRITE_CORRESPONDENCE_RECORD)
+    def write_correspondence_record(self, input: WriteCorrespondenceRecordInput) -> None:
+        """Upsert, so a retried write leaves exactly one record per message."""
+        state = input.state
+        closed = state.closed_at or state.received_at
+        row = {
+            "kind": state.type.value,
+            "jurisdiction": state.jurisdiction.value,
+            "channel": state.channel.value,
+            "received_at": state.received_at,
+            "reason": state.reason.value if state.reason else None,
+            "about_request": state.about_request,
+            "acknowledged_at": state.acknowledged_at,
+            "answer_by": state.answer_by,
+            "answered_at": state.answered_at,
+            "status": state.status.value,
+            "outcome": state.outcome,
+            "notices": [notice.model_dump(mode="json") for notice in state.notices],
+            "retain_until": add_months(closed, RETENTION_MONTHS).date(),
+        }
+        key = correspondence_records.c.correspondence_id
+        with sanitised_database_errors(), self._engine.begin() as connection:
+            updated = connection.execute(
+                correspondence_records.update().where(key == state.correspondence_id).values(**row)
+            )
+            if updated.rowcount == 0:
+                connection.execute(
+                    correspondence_records.insert().values(
+                        correspondence_id=state.correspondence_id, **row
+                    )
                 )

@@ -1,4 +1,5 @@
-"""The pages a requester answers a notice through: verify identity, confirm a deletion.
+"""The pages a requester answers a notice through: verify identity, confirm a deletion,
+appeal a decision, say where they live.
 
 A `GET` only shows what the button will do: mail scanners fetch links, so nothing is verified
 or deleted until the requester presses the button (`POST`).
@@ -31,6 +32,7 @@ from api.pages import (
     waiting_for,
     wrong_token,
 )
+from api.request_form import PLACES, chosen_residence, place_name
 from client import rights_requests
 from rights.models import (
     AnswerResult,
@@ -40,6 +42,7 @@ from rights.models import (
     ReconfirmationAnswer,
     RequestState,
     RequestStatus,
+    ResidenceAnswer,
     VerificationAnswer,
     VerificationOutcome,
 )
@@ -334,4 +337,76 @@ async def appeal(
         "We received your appeal",
         f"We will send you our decision, with its reasons, by {filed.decide_by.isoformat()}. "
         f"The reference of your appeal is {filed.appeal_id}.",
+    )
+
+
+@router.get("/residence", response_class=HTMLResponse)
+async def show_residence_form(
+    request_id: str, request: Request, ctx: Ctx, token: str = ""
+) -> HTMLResponse:
+    """Where do you live; opening the link answers nothing."""
+    if not REQUEST_ID.match(request_id):
+        return not_ours(ctx, request)
+    if not LINK_TOKEN.match(token):
+        return malformed(ctx, request, request_id)
+    state = await waiting_for(ctx, request_id, RequestStatus.AWAITING_RESIDENCE)
+    if state is None:
+        return link_closed(ctx, request, request_id)
+    return residence_form(ctx, request, state, token)
+
+
+def residence_form(
+    ctx: ApiContext, request: Request, state: RequestState, token: str, error: str | None = None
+) -> HTMLResponse:
+    return page(
+        ctx,
+        request,
+        "residence",
+        status_code=400 if error else 200,
+        request_id=state.request_id,
+        token=token,
+        request_type=state.type.value.replace("_", " "),
+        places=PLACES,
+        selected="",
+        errors={"residence": error} if error else {},
+    )
+
+
+@router.post("/residence", response_class=HTMLResponse)
+async def give_residence(
+    request_id: str,
+    request: Request,
+    ctx: Ctx,
+    token: Annotated[str, Form()] = "",
+    residence: Annotated[str, Form()] = "",
+    other_country: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Where the requester lives, which decides the law their request is handled under."""
+    refused = await screen_answer(ctx, request, request_id, token, "residence")
+    if refused is not None:
+        return refused
+    code, problem = chosen_residence(residence, other_country)
+    if problem is not None:
+        state = await waiting_for(ctx, request_id, RequestStatus.AWAITING_RESIDENCE)
+        if state is None:
+            return link_closed(ctx, request, request_id)
+        return residence_form(ctx, request, state, token, problem)
+    try:
+        state = await rights_requests.give_residence(
+            ctx.client, request_id, ResidenceAnswer(token=token, residence=code)
+        )
+    except rights_requests.WrongToken:
+        await wrong_token(ctx, request, request_id, "residence", "wrong token")
+        return bad_link(ctx, request, request_id)
+    except rights_requests.LinkExpired:
+        return expired_link(ctx, request, request_id)
+    except (rights_requests.RequestRefused, rights_requests.UnknownRequest):
+        return link_closed(ctx, request, request_id)
+    return message_page(
+        ctx,
+        request,
+        request_id,
+        "Thank you",
+        f"We will handle your {state.type.value.replace('_', ' ')} request under the law "
+        f"where you live ({place_name(code)}). We will email you what happens next.",
     )

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import structlog
@@ -27,8 +27,8 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from api import answer_pages, callbacks, intake, report_page
-from api.context import ApiContext, context
+from api import answer_pages, callbacks, inbound_email, intake, report_page, request_form
+from api.context import ApiContext, context, utc_now
 from api.idempotency import IdempotencyKeys
 from api.security import add_page_headers
 from api.throttle import Throttle
@@ -45,19 +45,24 @@ access_log = structlog.get_logger("api.access")
 
 
 class BodyLimit:
-    """413 for a body over MAX_BODY_BYTES, chunked or not, before any handler reads it."""
+    """413 for a body over MAX_BODY_BYTES, chunked or not, before any handler reads it.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A path in `wider` has its own limit: inbound email carries attachments.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, wider: Mapping[str, int]) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.wider = wider
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.wider.get(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
             return
         chunks: list[Message] = []
         size = 0
@@ -65,8 +70,8 @@ class BodyLimit:
             message = await receive()
             chunks.append(message)
             size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
+            if size > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
@@ -76,12 +81,10 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = JSONResponse(
             status_code=413,
-            content={
-                "errors": [{"field": "body", "problem": f"larger than {self.max_bytes} bytes"}]
-            },
+            content={"errors": [{"field": "body", "problem": f"larger than {limit} bytes"}]},
         )
         await response(scope, receive, send)
 
@@ -152,8 +155,10 @@ def create_app(
     *,
     registry: Registry | None = None,
     environ: Mapping[str, str] = os.environ,
+    clock: Callable[[], datetime] = utc_now,
 ) -> FastAPI:
-    """The app; tests pass a connected client, `make run` lets the app connect on start-up."""
+    """The app; tests pass a connected client (and the test server's clock), `make run` lets
+    the app connect on start-up."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -169,6 +174,7 @@ def create_app(
             callback_secrets=callback_secrets(
                 registry or read_registry(settings.provider_registry), environ
             ),
+            clock=clock,
         )
         yield
         records.dispose()
@@ -183,11 +189,17 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.middleware("http")(add_page_headers)
     app.middleware("http")(log_requests)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        wider={"/v1/inbound/email": settings.inbound_max_body_bytes},
+    )
     app.include_router(intake.router)
     app.include_router(answer_pages.router)
     app.include_router(report_page.router)
     app.include_router(callbacks.router)
+    app.include_router(inbound_email.router)
+    app.include_router(request_form.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz(ctx: Annotated[ApiContext, Depends(context)]) -> JSONResponse:

@@ -160,7 +160,9 @@ async def submit(
     if body.type is RequestType.APPEAL:
         return await file_appeal(body, request, ctx)
     try:
-        admitted = rights_requests.admit_request(ctx.settings, body.new_request())
+        admitted = rights_requests.admit_request(
+            ctx.settings, body.new_request(), received_at=ctx.clock()
+        )
     except rights_requests.RequestRefused as error:
         field, _, problem = str(error).partition(": ")
         return error_response(422, field, problem)

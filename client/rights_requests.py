@@ -33,6 +33,7 @@ from rights.models import (
     ReconfirmationAnswer,
     RequestPolicy,
     RequestState,
+    ResidenceAnswer,
     RightsRequest,
     RightsRequestInput,
     VerificationAnswer,
@@ -181,9 +182,18 @@ async def _update(
     update: UpdateMethodMultiParam[[Any, Argument], Result],
     argument: Argument,
 ) -> Result:
+    return await send_update(_handle(client, request_id), request_id, update, argument)
+
+
+async def send_update(
+    handle: WorkflowHandle[Any, Any],
+    id: str,
+    update: UpdateMethodMultiParam[[Any, Argument], Result],
+    argument: Argument,
+) -> Result:
     """Send one Update; a validator's refusal becomes `RequestRefused` with its message."""
     try:
-        return await _handle(client, request_id).execute_update(update, argument)
+        return await handle.execute_update(update, argument)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError):
@@ -191,7 +201,7 @@ async def _update(
         raise RequestRefused(str(cause)) from None
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
-            raise UnknownRequest(f"no open request with id {request_id}") from None
+            raise UnknownRequest(f"nothing open with id {id}") from None
         raise
 
 
@@ -207,6 +217,11 @@ async def confirm_deletion(
 ) -> AnswerResult:
     """The requester's answer to the deletion confirmation link."""
     return await _update(client, request_id, RightsRequestWorkflow.confirm_deletion, answer)
+
+
+async def give_residence(client: Client, request_id: str, answer: ResidenceAnswer) -> RequestState:
+    """Where the requester lives: through the receipt's link, or recorded by the privacy team."""
+    return await _update(client, request_id, RightsRequestWorkflow.give_residence, answer)
 
 
 async def approve_agent(client: Client, request_id: str, note: OperatorNote) -> RequestState:

@@ -27,6 +27,7 @@ from api.codec_server import serve_codec
 from client.connection import connect, load_payload_codec
 from dev.sample_service import SAMPLE_PEOPLE, sample_people, seed_sample_service
 from dev.sandbox import start_sandboxes
+from dev.sandbox.inbound import watch_drop_folder
 from logs import configure_logging
 from rights import search_attributes
 from rights.codec import EncryptionCodec
@@ -95,25 +96,44 @@ Submit a request for a sample patient, from another shell:
 or: .venv/bin/python starter.py submit --type deletion --jurisdiction US-CA \\
       --email {email} --name "{name}"
 Then open the verification link in the newest .eml of the outbox (phone on file: {phone}).
+
+Or send it by email, as Maria: save a message to {settings.data_dir}/inbound-drop/ (it is
+posted as SendGrid Inbound Parse would), or post one with
+  .venv/bin/python -m dev.sandbox.inbound tests/inbound_corpus/deletion_ccpa_california.eml
+The public request form is at {settings.public_base_url}/request
 Stop with Ctrl-C.
 """
 
 
-def with_development_intake_key(settings: Settings) -> Settings:
-    """Without INTAKE_API_KEYS, `make run` makes one under DATA_DIR so the curl example works."""
-    if settings.intake_api_keys is not None:
-        return settings
-    path = settings.data_dir / "intake-api-key"
+def with_development_keys(settings: Settings) -> Settings:
+    """Without INTAKE_API_KEYS or INBOUND_PARSE_CREDENTIALS, `make run` makes them under
+    DATA_DIR, so the curl example and the inbound email stand-in work."""
+    updates: dict[str, SecretStr] = {}
+    if settings.intake_api_keys is None:
+        updates["intake_api_keys"] = SecretStr(
+            _development_secret(settings, "intake-api-key", secrets.token_urlsafe(24))
+        )
+    if settings.inbound_parse_credentials is None:
+        updates["inbound_parse_credentials"] = SecretStr(
+            _development_secret(
+                settings, "inbound-parse-credentials", f"sendgrid:{secrets.token_urlsafe(24)}"
+            )
+        )
+    return settings.model_copy(update=updates)
+
+
+def _development_secret(settings: Settings, name: str, fresh: str) -> str:
+    path = settings.data_dir / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(24) + "\n")
+        path.write_text(fresh + "\n")
         path.chmod(0o600)
-    return settings.model_copy(update={"intake_api_keys": SecretStr(path.read_text().strip())})
+    return path.read_text().strip()
 
 
 async def run(settings: Settings, start_server: bool) -> None:
     """Start the sandboxes, the dev server, the worker, the API and the codec server."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings = with_development_intake_key(settings)
+    settings = with_development_keys(settings)
     service = create_engine(settings.service_url)
     seed_sample_service(service)
     sandboxes = start_sandboxes(
@@ -135,6 +155,7 @@ async def run(settings: Settings, start_server: bool) -> None:
             worker.run_workers(worker.build_workers(client, settings, activities)),
             serve_api(settings, client),
             serve_codec(settings, codec),
+            watch_drop_folder(settings),
         )
     finally:
         for sandbox in sandboxes:

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict
 
+from rights.correspondence import Correspondence, CorrespondenceState
 from rights.models import (
     DataPoint,
     Model,
@@ -39,6 +40,7 @@ class ActivityName(StrEnum):
     SCHEDULE_REPORT_EXPIRY = "schedule_report_expiry"
     DELETE_REPORT = "delete_report"
     WRITE_RECORD = "write_record"
+    WRITE_CORRESPONDENCE_RECORD = "write_correspondence_record"
 
 
 class LinkPurpose(StrEnum):
@@ -46,6 +48,7 @@ class LinkPurpose(StrEnum):
     CONFIRM_DELETION = "confirm-deletion"
     REPORT = "report"
     APPEAL = "appeal"
+    RESIDENCE = "residence"
 
 
 class LinkSpec(Model):
@@ -103,10 +106,13 @@ class NoticeFacts(Model):
     status: str | None = None
     access_answer: AccessAnswer | None = None
     appeal_id: str | None = None
+    # The privacy team's written reply to a complaint, paragraph by paragraph.
+    paragraphs: list[str] = []
 
 
 class SendNoticeInput(Model):
-    request: RightsRequest
+    # A rights request's notices, or a complaint's, a triage item's, a "which request" reply.
+    request: RightsRequest | Correspondence
     kind: NoticeKind
     key: str
     recipient: Recipient
@@ -219,3 +225,7 @@ def report_expiry_id(request_id: str) -> str:
 
 class WriteRecordInput(Model):
     state: RequestState
+
+
+class WriteCorrespondenceRecordInput(Model):
+    state: CorrespondenceState

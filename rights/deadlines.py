@@ -64,10 +64,14 @@ class RightNotGranted(ValueError):
     def __str__(self) -> str:
         if self.jurisdiction is Jurisdiction.UNCOVERED:
             return "no law this service applies covers the requester's residence"
+        if self.jurisdiction is Jurisdiction.UNDETERMINED:
+            return f"no law this service applies grants the right '{self.right}'"
         return f"{self.jurisdiction} does not grant the right '{self.right}'"
 
     def in_plain_words(self) -> str:
         """The reason as the requester's notice gives it."""
+        if self.jurisdiction is Jurisdiction.UNDETERMINED:
+            return f"none of the privacy laws we apply gives a right {RIGHT_WORDS[self.right]}"
         if self.jurisdiction is Jurisdiction.UNCOVERED:
             laws = ", ".join(LAW_NAMES.values())
             return (
@@ -220,7 +224,10 @@ EEA_STATES: Final = frozenset({
 
 
 def granted_rights(jurisdiction: Jurisdiction) -> frozenset[RequestType]:
-    """The request types the jurisdiction's law grants, as the product reads it."""
+    """The request types the jurisdiction's law grants, as the product reads it; while the
+    requester's law is undetermined, every right some law grants."""
+    if Jurisdiction(jurisdiction) is Jurisdiction.UNDETERMINED:
+        return frozenset(right for rules in _RULES.values() for right in rules)
     return frozenset(_RULES[Jurisdiction(jurisdiction)])
 
 
@@ -239,6 +246,8 @@ def due_dates(
         raise TypeError("received must be a date in the business's local time, not a datetime")
     if eu_establishment not in EEA_STATES:
         raise ValueError(f"eu_establishment {eu_establishment!r} is not an EEA country code")
+    if jurisdiction is Jurisdiction.UNDETERMINED:
+        return _earliest_of_every_law(right, received, eu_establishment)
     rule = _RULES[jurisdiction].get(right)
     if rule is None:
         raise RightNotGranted(jurisdiction, right)
@@ -261,6 +270,41 @@ def due_dates(
             respond_by=rule.respond.basis,
             extension_notice_by=rule.extension_notice_basis,
             extended_respond_by=rule.extended.basis if rule.extended else None,
+        ),
+    )
+
+
+def _earliest_of_every_law(right: RequestType, received: date, eu_establishment: str) -> DueDates:
+    """Until the requester says where they live: the earliest date of every law that grants the
+    right, so whichever applies is met; no extension is taken on a law not yet known."""
+    candidates = [
+        due_dates(jurisdiction, right, received, eu_establishment=eu_establishment)
+        for jurisdiction in _RULES
+        if right in _RULES[jurisdiction]
+    ]
+    if not candidates:
+        raise RightNotGranted(Jurisdiction.UNDETERMINED, right)
+    earliest = min(candidates, key=lambda due: due.respond_by)
+    acknowledgements = [due.acknowledge_by for due in candidates if due.acknowledge_by]
+    basis = (
+        f"the earliest of the laws that may apply until you tell us where you live "
+        f"({earliest.jurisdiction.value}: {earliest.legal_basis.respond_by})"
+    )
+    return DueDates(
+        jurisdiction=Jurisdiction.UNDETERMINED,
+        type=right,
+        received=received,
+        acknowledge_by=min(acknowledgements) if acknowledgements else None,
+        respond_by=earliest.respond_by,
+        extension_notice_by=None,
+        extended_respond_by=None,
+        legal_basis=LegalBasis(
+            acknowledge_by="11 CCR §7021(a), the only law that sets one"
+            if acknowledgements
+            else None,
+            respond_by=basis,
+            extension_notice_by=None,
+            extended_respond_by=None,
         ),
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import uuid
 
 from rights.activity_inputs import LinkPurpose, LinkSpec
 
@@ -32,6 +33,12 @@ class LinkTokens:
         """Constant-time check of a presented token, as bytes (used for report downloads)."""
         expected = self._derive(request_id, purpose, nonce).encode()
         return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))
+
+    def message_id(self, message_id: str) -> str:
+        """The id an inbound email's request or correspondence gets: the same email delivered
+        twice gets the same id (so one run), and nobody can tell its Message-ID from it."""
+        digest = hmac.new(self._secret, b"inbound-message\0" + message_id.encode(), hashlib.sha256)
+        return str(uuid.UUID(bytes=digest.digest()[:16], version=4))
 
     def _derive(self, request_id: str, purpose: LinkPurpose, nonce: str) -> str:
         message = f"{request_id}:{purpose.value}:{nonce}".encode()

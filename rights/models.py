@@ -90,8 +90,10 @@ class NewRequest(Model):
     def _corrections_match_type(self) -> NewRequest:
         if self.type not in SUBMITTABLE:
             raise ValueError(f"type: {self.type.value} requests cannot be submitted yet")
-        if self.type is RequestType.CORRECTION and not self.corrections:
-            raise ValueError("corrections: a correction request must list what is wrong")
+        if self.type is RequestType.CORRECTION and not (self.corrections or self.details):
+            raise ValueError(
+                "corrections: a correction request must list what is wrong, or say it in details"
+            )
         if self.type is not RequestType.CORRECTION and self.corrections:
             raise ValueError("corrections: only a correction request may carry corrections")
         return self
@@ -143,6 +145,8 @@ class RightsRequestInput(Model):
 
 class RequestStatus(StrEnum):
     RECEIVED = "received"
+    # An email that named no place: the requester is asked where they live, which decides the law.
+    AWAITING_RESIDENCE = "awaiting_residence"
     AWAITING_AGENT_AUTHORIZATION = "awaiting_agent_authorization"
     AWAITING_VERIFICATION = "awaiting_verification"
     AWAITING_RECONFIRMATION = "awaiting_reconfirmation"
@@ -159,10 +163,13 @@ class RequestStatus(StrEnum):
     AWAITING_APPEAL_DECISION = "awaiting_appeal_decision"
     APPEAL_GRANTED = "appeal_granted"
     APPEAL_DENIED = "appeal_denied"
+    # The requester never said where they live, so no law could be applied.
+    RESIDENCE_UNKNOWN = "residence_unknown"
 
 
 class StepName(StrEnum):
     RECEIPT = "receipt"
+    RESIDENCE = "residence"
     AGENT_AUTHORIZATION = "agent_authorization"
     IDENTITY_VERIFICATION = "identity_verification"
     DELETION_RECONFIRMATION = "deletion_reconfirmation"
@@ -172,7 +179,11 @@ class StepName(StrEnum):
     RECORD = "record"
 
 
-REQUEST_STEPS = tuple(step for step in StepName if step is not StepName.APPEAL_DECISION)
+REQUEST_STEPS = tuple(
+    step for step in StepName if step not in (StepName.APPEAL_DECISION, StepName.RESIDENCE)
+)
+# A request whose law is undetermined asks where the requester lives right after receipt.
+UNDETERMINED_STEPS = (REQUEST_STEPS[0], StepName.RESIDENCE, *REQUEST_STEPS[1:])
 APPEAL_STEPS = (StepName.RECEIPT, StepName.APPEAL_DECISION, StepName.RESPONSE, StepName.RECORD)
 
 
@@ -214,6 +225,14 @@ class NoticeKind(StrEnum):
     OPERATOR_APPEAL_REVIEW = "operator_appeal_review"
     APPEAL_GRANTED = "appeal_granted"
     APPEAL_DENIED = "appeal_denied"
+    RESIDENCE_UNANSWERED = "residence_unanswered"
+    # Email intake: the sender is asked which request they make; complaints and triage.
+    CHOOSE_REQUEST = "choose_request"
+    COMPLAINT_RECEIVED = "complaint_received"
+    OPERATOR_COMPLAINT = "operator_complaint"
+    COMPLAINT_REPLY = "complaint_reply"
+    OPERATOR_TRIAGE = "operator_triage"
+    MESSAGE_RECEIVED = "message_received"
 
 
 class Recipient(StrEnum):
@@ -391,6 +410,14 @@ class AppealDecision(Model):
 
 class ReconfirmationAnswer(Model):
     token: LinkToken
+
+
+class ResidenceAnswer(Model):
+    """Where the requester says they live (an ISO 3166 code), through the receipt's link."""
+
+    # None when the privacy team records what the requester told them another way.
+    token: LinkToken | None = None
+    residence: Annotated[str, Field(min_length=2, max_length=10)]
 
 
 class AnswerResult(Model):

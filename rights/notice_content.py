@@ -35,12 +35,15 @@ class Element(StrEnum):
     REGULATOR = "the regulator, named, with its online complaint page"
     COURTS = "the remedy before the courts"
     RESPOND_BY = "the date we answer by, and its legal basis"
+    ANSWER_BY = "the date the privacy team answers by"
     EXTENSION = "the extension's reason, its length in days and the new date"
     OUTCOMES = "what was done, place by place"
     RETENTION = "what was kept, and whether a legal duty or an exemption is the ground"
     RECORD_KEPT = "that a record of the request is kept (11 CCR §7022(e))"
     BACKUPS = "how copies in backups are handled (11 CCR §7022(d))"
     ACTION_LINK = "the link to act on, and until when it works"
+    FORM_LINKS = "a link to the request form for each right"
+    REPLY = "the privacy team's reply, as written"
     STUCK_AT = "the step the request is stuck in, and what would unblock it"
     TASKS = "the open provider tasks"
     HOW_TO_DECIDE = "the commands the privacy team decides with"
@@ -54,28 +57,38 @@ class Case(NamedTuple):
     kept_back: bool = False
 
 
+# The jurisdictions a notice can go out under: a law applies; no law covers the requester;
+# their law is not known yet (an email that named no place).
+LAWS: Final = frozenset(
+    j for j in Jurisdiction if j not in (Jurisdiction.UNCOVERED, Jurisdiction.UNDETERMINED)
+)
+EVERY: Final = frozenset(Jurisdiction)
+APPEAL_LAWS: Final = frozenset(j for j in LAWS if appeals_granted(j))
+
+
 class Row(NamedTuple):
-    """What a case must say everywhere, whether it refuses anything, and what it must not say.
+    """What a case must say everywhere it occurs (`reach`), and what it must not say.
 
     A refusal (`refuses`) also carries the remedies of the requester's law: the appeal where the
-    law grants one, the regulator always, the courts in the EU and the UK.
+    law grants one, the regulator always, the courts in the EU and the UK. An answer that
+    refuses nothing may still name the regulator and the courts (`remedies`).
     """
 
     always: frozenset[Element]
+    reach: frozenset[Jurisdiction] = LAWS
     refuses: bool = False
+    remedies: bool = False
     never: frozenset[Element] = frozenset()
-    only_where_appeals: bool = False
 
 
 def _row(
     *always: Element,
+    reach: frozenset[Jurisdiction] = LAWS,
     refuses: bool = False,
+    remedies: bool = False,
     never: tuple[Element, ...] = (),
-    only_where_appeals: bool = False,
 ) -> Row:
-    return Row(
-        frozenset((Element.REFERENCE, *always)), refuses, frozenset(never), only_where_appeals
-    )
+    return Row(frozenset((Element.REFERENCE, *always)), reach, refuses, remedies, frozenset(never))
 
 
 E = Element
@@ -83,18 +96,20 @@ K = NoticeKind
 _REFUSAL = (E.REASON, E.NEXT_STEPS)
 _REMEDIES = (E.APPEAL, E.REGULATOR, E.COURTS)
 _DELETION = RequestType.DELETION
+_UNDETERMINED = frozenset({Jurisdiction.UNDETERMINED})
 
 REQUIRED_CONTENT: Final[dict[Case, Row]] = {
-    Case(K.RECEIPT): _row(E.RESPOND_BY),
+    Case(K.RECEIPT): _row(E.RESPOND_BY, reach=LAWS | _UNDETERMINED),
     Case(K.VERIFICATION): _row(E.ACTION_LINK),
     Case(K.VERIFICATION_REMINDER): _row(E.ACTION_LINK),
     Case(K.DELETION_RECONFIRMATION, _DELETION): _row(E.ACTION_LINK),
     Case(K.NOT_RECONFIRMED, _DELETION): _row(E.NEXT_STEPS),
     Case(K.EXTENSION): _row(E.EXTENSION),
-    Case(K.WITHDRAWN): _row(E.NEXT_STEPS),
+    Case(K.WITHDRAWN): _row(E.NEXT_STEPS, reach=LAWS | _UNDETERMINED),
     Case(K.UNVERIFIABLE): _row(*_REFUSAL, refuses=True),
-    Case(K.DENIED): _row(*_REFUSAL, refuses=True),
-    Case(K.NOT_GRANTED): _row(*_REFUSAL, refuses=True),
+    Case(K.DENIED): _row(*_REFUSAL, refuses=True, reach=LAWS | _UNDETERMINED),
+    Case(K.NOT_GRANTED): _row(*_REFUSAL, refuses=True, reach=LAWS | {Jurisdiction.UNCOVERED}),
+    Case(K.RESIDENCE_UNANSWERED): _row(*_REFUSAL, refuses=True, reach=_UNDETERMINED),
     Case(K.AGENT_REJECTED): _row(*_REFUSAL, never=_REMEDIES),
     Case(K.AGENT_REJECTED_REQUESTER): _row(*_REFUSAL, refuses=True),
     Case(K.COMPLETED): _row(E.OUTCOMES, E.ACTION_LINK, never=_REMEDIES),
@@ -102,15 +117,21 @@ REQUIRED_CONTENT: Final[dict[Case, Row]] = {
     Case(K.COMPLETED, _DELETION, kept_back=True): _row(
         E.OUTCOMES, E.RETENTION, E.RECORD_KEPT, E.BACKUPS, refuses=True
     ),
-    Case(K.APPEAL_RECEIVED): _row(E.RESPOND_BY, only_where_appeals=True),
-    Case(K.APPEAL_GRANTED): _row(E.REASON, never=_REMEDIES, only_where_appeals=True),
-    Case(K.APPEAL_DENIED): _row(E.REASON, E.REGULATOR, never=(E.APPEAL,), only_where_appeals=True),
+    Case(K.APPEAL_RECEIVED): _row(E.RESPOND_BY, reach=APPEAL_LAWS),
+    Case(K.APPEAL_GRANTED): _row(E.REASON, never=_REMEDIES, reach=APPEAL_LAWS),
+    Case(K.APPEAL_DENIED): _row(E.REASON, E.REGULATOR, never=(E.APPEAL,), reach=APPEAL_LAWS),
+    Case(K.CHOOSE_REQUEST): _row(E.NEXT_STEPS, E.FORM_LINKS, never=_REMEDIES, reach=EVERY),
+    Case(K.COMPLAINT_RECEIVED): _row(E.ANSWER_BY, never=(E.APPEAL,), reach=EVERY),
+    Case(K.MESSAGE_RECEIVED): _row(E.REASON, E.ANSWER_BY, never=_REMEDIES, reach=EVERY),
+    Case(K.COMPLAINT_REPLY): _row(E.REPLY, remedies=True, never=(E.APPEAL,), reach=EVERY),
     Case(K.AGENT_AUTHORIZATION_NEEDED): _row(E.HOW_TO_DECIDE),
     Case(K.OPERATOR_TASK): _row(E.TASKS, E.HOW_TO_DECIDE),
-    Case(K.OPERATOR_DEADLINE_ALERT): _row(E.RESPOND_BY, E.STUCK_AT, E.TASKS),
+    Case(K.OPERATOR_DEADLINE_ALERT): _row(E.RESPOND_BY, E.STUCK_AT, E.TASKS, reach=EVERY),
     Case(K.OPERATOR_APPEAL_REVIEW): _row(
-        E.RESPOND_BY, E.REASON, E.HOW_TO_DECIDE, only_where_appeals=True
+        E.RESPOND_BY, E.REASON, E.HOW_TO_DECIDE, reach=APPEAL_LAWS
     ),
+    Case(K.OPERATOR_COMPLAINT): _row(E.ANSWER_BY, E.HOW_TO_DECIDE, reach=EVERY),
+    Case(K.OPERATOR_TRIAGE): _row(E.REASON, E.ANSWER_BY, E.HOW_TO_DECIDE, reach=EVERY),
 }
 """Every notice kind, in each situation whose content differs."""
 
@@ -125,22 +146,22 @@ def refuses(kind: NoticeKind, *, kept_back: bool) -> bool:
 
 
 def occurs_in(case: Case, jurisdiction: Jurisdiction) -> bool:
-    """Whether the case can happen to a request under `jurisdiction`'s law."""
-    if jurisdiction is Jurisdiction.UNCOVERED:
-        return case.kind is NoticeKind.NOT_GRANTED
-    return appeals_granted(jurisdiction) or not REQUIRED_CONTENT[case].only_where_appeals
+    """Whether the case can happen to a request (or message) under `jurisdiction`."""
+    return jurisdiction in REQUIRED_CONTENT[case].reach
 
 
 def required(case: Case, jurisdiction: Jurisdiction) -> frozenset[Element]:
     """What the case's notice must contain under `jurisdiction`'s law."""
     row = REQUIRED_CONTENT[case]
     elements = set(row.always)
-    if row.refuses:
+    if row.refuses or row.remedies:
         elements.add(Element.REGULATOR)
-        if appeals_granted(jurisdiction):
-            elements.add(Element.APPEAL)
         if courts_too(jurisdiction):
             elements.add(Element.COURTS)
+    if row.refuses and appeals_granted(jurisdiction):
+        elements.add(Element.APPEAL)
+    if case.kind is NoticeKind.RECEIPT and jurisdiction is Jurisdiction.UNDETERMINED:
+        elements.add(Element.ACTION_LINK)  # the link to say where the requester lives
     return frozenset(elements)
 
 

@@ -146,7 +146,7 @@ ECONSUMER: Final = Regulator(
 
 def regulator_for(jurisdiction: Jurisdiction, country: str | None = None) -> Regulator:
     """Who takes a complaint about our answer: for the EU, the authority of `country`."""
-    if jurisdiction is Jurisdiction.UNCOVERED:
+    if jurisdiction in (Jurisdiction.UNCOVERED, Jurisdiction.UNDETERMINED):
         return FTC if country in (None, "US") else ECONSUMER
     if jurisdiction is Jurisdiction.GB:
         return ICO
@@ -161,7 +161,10 @@ def courts_too(jurisdiction: Jurisdiction) -> bool:
 
 
 def appeals_granted(jurisdiction: Jurisdiction) -> bool:
-    """Whether the law gives the requester an appeal to us (per the deadline engine's rules)."""
+    """Whether the law gives the requester an appeal to us (per the deadline engine's rules);
+    none while their law is undetermined."""
+    if jurisdiction is Jurisdiction.UNDETERMINED:
+        return False
     return RequestType.APPEAL in granted_rights(jurisdiction)
 
 

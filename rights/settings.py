@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     temporal_ui_origin: str = "http://localhost:8233"
     wrong_token_limit_per_request: int = Field(default=10, ge=1, le=1000)
     wrong_token_limit_per_address: int = Field(default=30, ge=1, le=10_000)
+    # Email intake: SendGrid Inbound Parse posts with these basic-auth credentials, user:password.
+    inbound_parse_credentials: SecretStr | None = None
+    inbound_max_body_bytes: int = Field(default=10_485_760, ge=65_536, le=31_457_280)
+    complaint_reply_days: int = Field(default=30, ge=1, le=30)
+    triage_days: int = Field(default=5, ge=1, le=30)
+    # The public request form: submissions per client address and per email address, an hour.
+    form_limit_per_address: int = Field(default=10, ge=1, le=10_000)
+    form_limit_per_email: int = Field(default=3, ge=1, le=1_000)
 
     def intake_keys(self) -> list[bytes]:
         """The bearer keys intake systems may use, comma-separated in INTAKE_API_KEYS."""
@@ -90,6 +98,12 @@ class Settings(BaseSettings):
             return []
         raw = self.intake_api_keys.get_secret_value().split(",")
         return [key.strip().encode() for key in raw if key.strip()]
+
+    @field_validator("inbound_parse_credentials", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        """`INBOUND_PARSE_CREDENTIALS=` (as compose passes an unset variable) is off, not bad."""
+        return None if value == "" else value
 
     @field_validator("public_base_url")
     @classmethod
@@ -120,6 +134,10 @@ class Settings(BaseSettings):
             raise ValueError("CODEC_OPERATOR_TOKEN is required when APP_ENV=production")
         if self.app_env is AppEnv.PRODUCTION:
             self._production_is_locked()
+        if self.inbound_parse_credentials is not None and ":" not in (
+            self.inbound_parse_credentials.get_secret_value()
+        ):
+            raise ValueError("INBOUND_PARSE_CREDENTIALS must be user:password")
         client_files = (self.temporal_tls_client_cert, self.temporal_tls_client_key)
         if (client_files[0] is None) != (client_files[1] is None):
             raise ValueError(
@@ -137,6 +155,7 @@ class Settings(BaseSettings):
         for variable, secret in (
             ("LINK_TOKEN_SECRET", self.link_token_secret),
             ("CODEC_OPERATOR_TOKEN", self.codec_operator_token),
+            ("INBOUND_PARSE_CREDENTIALS", self.inbound_parse_credentials),
         ):
             if secret is not None:
                 secrets.append((variable, secret.get_secret_value().encode()))
@@ -166,6 +185,11 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         """Where access reports are kept."""
         return self.data_dir / "reports"
+
+    @property
+    def inbound_dir(self) -> Path:
+        """Where the text of each email received is kept, by its request or message id."""
+        return self.data_dir / "inbound"
 
     @property
     def records_url(self) -> str:

@@ -25,6 +25,9 @@ class Jurisdiction(StrEnum):
     # Where the requester lives, no law this service applies gives them rights: the request
     # is answered on receipt with what they can do, never silently refused.
     UNCOVERED = "uncovered"
+    # The requester has not said where they live yet (an email that names no place): the run
+    # keeps the earliest deadline of the laws that may apply and asks them first.
+    UNDETERMINED = "undetermined"
 
 
 LAW_NAMES: Final[dict[Jurisdiction, str]] = {
@@ -54,16 +57,16 @@ class RequestType(StrEnum):
     APPEAL = "appeal"
 
 
-SUBMITTABLE: Final = frozenset(
-    {
-        RequestType.ACCESS,
-        RequestType.DELETION,
-        RequestType.CORRECTION,
-        RequestType.PORTABILITY,
-        RequestType.OPT_OUT,
-        RequestType.LIMIT_SENSITIVE,
-    }
+SUBMITTABLE_IN_ORDER: Final = (
+    RequestType.ACCESS,
+    RequestType.DELETION,
+    RequestType.CORRECTION,
+    RequestType.PORTABILITY,
+    RequestType.OPT_OUT,
+    RequestType.LIMIT_SENSITIVE,
 )
+"""The rights carried out end to end, in the order forms and notices list them."""
+SUBMITTABLE: Final = frozenset(SUBMITTABLE_IN_ORDER)
 
 RIGHT_WORDS: Final[dict[RequestType, str]] = {
     RequestType.ACCESS: "to access your personal information",

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -23,7 +25,8 @@ compliance_records = sa.Table(
     metadata,
     sa.Column("request_id", sa.String(64), primary_key=True),
     sa.Column("request_type", sa.String(32), nullable=False),
-    sa.Column("jurisdiction", sa.String(8), nullable=False),
+    # 16 since 0.3.0 ("uncovered", "undetermined"); widened in older databases.
+    sa.Column("jurisdiction", sa.String(16), nullable=False),
     sa.Column("channel", sa.String(32), nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("respond_by", sa.Date, nullable=False),
@@ -40,6 +43,25 @@ compliance_records = sa.Table(
     # the appeal ended (Colorado Rule 6.11).
     sa.Column("appeal_of", sa.String(64), nullable=True),
     sa.Column("appeal", sa.JSON, nullable=True),
+)
+
+correspondence_records = sa.Table(
+    "correspondence_records",
+    metadata,
+    sa.Column("correspondence_id", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("jurisdiction", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=True),
+    sa.Column("about_request", sa.String(64), nullable=True),
+    sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("answer_by", sa.Date, nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("outcome", sa.Text, nullable=True),
+    sa.Column("notices", sa.JSON, nullable=False),
+    sa.Column("retain_until", sa.Date, nullable=False),
 )
 
 notice_ledger = sa.Table(
@@ -81,14 +103,16 @@ throttle_events = sa.Table(
 
 
 def create_records_schema(engine: Engine, *tables: sa.Table) -> None:
-    """Create the records tables (or only `tables`) where they do not exist yet, and add the
-    nullable columns a later release gave a table that an earlier one created."""
+    """Create the records tables (or only `tables`) where they do not exist yet, add the
+    nullable columns a later release gave a table that an earlier one created, and widen the
+    text columns a later release made longer (PostgreSQL enforces a length; SQLite does not)."""
     wanted = list(tables) or list(metadata.sorted_tables)
     metadata.create_all(engine, tables=wanted)
     inspector = sa.inspect(engine)
     for table in wanted:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        missing = [column for column in table.columns if column.name not in present]
+        columns = {column["name"]: column for column in inspector.get_columns(table.name)}
+        _widen(engine, table, columns)
+        missing = [column for column in table.columns if column.name not in columns]
         if not missing:
             continue
         with engine.begin() as connection:
@@ -97,4 +121,22 @@ def create_records_schema(engine: Engine, *tables: sa.Table) -> None:
                 kind = column.type.compile(dialect=engine.dialect)
                 connection.execute(
                     sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                )
+
+
+def _widen(engine: Engine, table: sa.Table, present: dict[str, Any]) -> None:
+    if engine.dialect.name != "postgresql":
+        return
+    for column in table.columns:
+        wanted = getattr(column.type, "length", None)
+        if column.name not in present or not isinstance(column.type, sa.String) or not wanted:
+            continue
+        length = getattr(present[column.name]["type"], "length", None)
+        if length is not None and length < wanted:
+            with engine.begin() as connection:
+                connection.execute(
+                    sa.text(
+                        f'ALTER TABLE {table.name} ALTER COLUMN "{column.name}" '
+                        f"TYPE VARCHAR({wanted})"
+                    )
                 )

@@ -10,7 +10,7 @@ import tomllib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -25,10 +25,17 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.providers.kinds import load_registry
 from api.app import create_app
-from client import rights_requests
+from client import correspondence, rights_requests
 from dev.sample_service import SAMPLE_PEOPLE, accounts, add_person, create_service_schema
 from rights.activity_inputs import report_expiry_id
 from rights.codec import EncryptionCodec, format_keys, parse_keys
+from rights.correspondence import (
+    ComplaintReply,
+    CorrespondenceState,
+    CorrespondenceStatus,
+    TriageDone,
+    correspondence_workflow_id,
+)
 from rights.models import (
     Agent,
     AppealDecision,
@@ -102,6 +109,7 @@ class Harness:
         self.records_engine = sa.create_engine(settings.records_url)
         self._to_record: list[tuple[str, str]] = []
         self._submitted: list[str] = []
+        self._messages: list[str] = []
 
     @classmethod
     @asynccontextmanager
@@ -182,8 +190,15 @@ class Harness:
 
     @asynccontextmanager
     async def pages(self, client: Client | None = None) -> AsyncIterator[httpx.AsyncClient]:
-        """The service's API and requester pages, in process, on this harness's Temporal."""
-        app = create_app(self.settings, client or self.client)
+        """The service's API and requester pages, in process, on this harness's Temporal.
+
+        Receipt is stamped with the test server's time, which runs ahead of the wall clock
+        once a test skips time (so a deadline counted from it is not already past there).
+        """
+        ahead = await self.env.get_current_time() - datetime.now(UTC)
+        app = create_app(
+            self.settings, client or self.client, clock=lambda: datetime.now(UTC) + ahead
+        )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=PAGES) as http:
@@ -244,6 +259,27 @@ class Harness:
         """A run started outside `submit` (over HTTP, by the CLI) that this test owns."""
         self._submitted.append(request_id)
 
+    def track_message(self, correspondence_id: str) -> None:
+        """A correspondence run this test started (by email): closed when the test ends."""
+        self._messages.append(correspondence_id)
+
+    async def message_status(self, correspondence_id: str) -> CorrespondenceState:
+        return await correspondence.correspondence_status(self.client, correspondence_id)
+
+    async def wait_for_message(
+        self, correspondence_id: str, condition: Callable[[CorrespondenceState], bool]
+    ) -> CorrespondenceState:
+        """Poll the correspondence's status query until `condition` holds."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + 30
+        while True:
+            state = await self.message_status(correspondence_id)
+            if condition(state):
+                return state
+            if loop.time() > give_up:
+                raise AssertionError(f"condition not reached; last state: {state.model_dump()}")
+            await asyncio.sleep(0.05)
+
     def release(self, request_id: str) -> None:
         """Leave this run open when the harness stops: it must outlive this worker."""
         self._submitted.remove(request_id)
@@ -254,6 +290,8 @@ class Harness:
         Not `terminate`: the time-skipping test server keeps its clock locked after a run with
         completed Updates is terminated, which stalls every later test's time skipping.
         """
+        for correspondence_id in self._messages:
+            await self._close_message(correspondence_id)
         for request_id in self._submitted:
             # A report's expiry timer waits for days on this test's task queue, whose worker
             # is about to stop: left running, its timer would hold the shared clock.
@@ -264,12 +302,37 @@ class Harness:
             description = await self.handle(request_id).describe()
             if description.status is not WorkflowExecutionStatus.RUNNING:
                 continue
-            with contextlib.suppress(rights_requests.RequestRefused):
+            # Refused: it is closing or closed; unknown: it ended since it was described.
+            with contextlib.suppress(
+                rights_requests.RequestRefused, rights_requests.UnknownRequest
+            ):
                 await rights_requests.deny(
                     self.client, request_id, DenyInput(reason="closed at the end of the test")
                 )
             await self._close_appeal(request_id)
             await self.result(request_id)
+
+    async def _close_message(self, correspondence_id: str) -> None:
+        """Answer or triage what a test left waiting, and let its run end."""
+        handle = self.client.get_workflow_handle(correspondence_workflow_id(correspondence_id))
+        if (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING:
+            return
+        state = await self.wait_for_message(
+            correspondence_id,
+            lambda s: s.status is not CorrespondenceStatus.SENT or bool(s.closed_at),
+        )
+        with contextlib.suppress(rights_requests.RequestRefused):
+            if state.status is CorrespondenceStatus.AWAITING_REPLY:
+                await correspondence.reply_to_complaint(
+                    self.client,
+                    correspondence_id,
+                    ComplaintReply(reply="closed at the end of the test"),
+                )
+            elif state.status is CorrespondenceStatus.AWAITING_TRIAGE:
+                await correspondence.triage_done(
+                    self.client, correspondence_id, TriageDone(note="closed at the end of the test")
+                )
+        await self.wait_for_message(correspondence_id, lambda s: s.closed_at is not None)
 
     async def _close_appeal(self, request_id: str) -> None:
         """An appeal left undecided is denied; an appeal link left unused is let expire."""

@@ -72,3 +72,55 @@ async def test_requester_verifies_in_a_browser(env: WorkflowEnvironment, tmp_pat
     assert heading == "Thank you: we have confirmed it is you"
     assert body is not None and "gathering your information" in body
     assert state.verification_attempts == 1
+
+
+@needs_chromium
+async def test_a_person_makes_a_request_through_the_public_form(
+    env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with (
+        Harness.running(env, tmp_path, public_base_url=base) as harness,
+        serving(create_app(harness.settings, harness.client), port),
+    ):
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+            )
+            page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+            await page.goto(f"{base}/request")
+            await page.select_option("#residence", "US-CA")
+            await page.click("button[type=submit]")
+            await page.wait_for_load_state()
+            offered = await page.locator("input[name=type]").evaluate_all(
+                "inputs => inputs.map(input => input.value)"
+            )
+            await page.check("#type-deletion")
+            await page.fill("#full_name", MARIA[1])
+            await page.fill("#email", "not an address")
+            await page.click("button[type=submit]")
+            await page.wait_for_load_state()
+            error = await page.text_content("#email-error")
+            await page.check("#type-deletion")
+            await page.fill("#email", MARIA[0])
+            await page.click("button[type=submit]")
+            await page.wait_for_load_state()
+            heading = await page.text_content("h1")
+            reference = await page.text_content(".reference")
+            await page.screenshot(path=str(tmp_path / "request-sent.png"))
+            await browser.close()
+
+        assert reference is not None
+        rid = reference.split(":")[-1].strip()
+        harness.track(rid)
+        state = await harness.wait_for_notice(rid, "receipt")
+
+    assert offered == [
+        "access", "deletion", "correction", "portability", "opt_out", "limit_sensitive"
+    ]  # fmt: skip
+    assert error is not None and "email" in error
+    assert heading == "We received your request"
+    assert state.type is RequestType.DELETION and state.jurisdiction.value == "US-CA"
+    assert state.channel.value == "web_form"
+    assert harness.message(rid, "receipt")["To"] == MARIA[0]

@@ -26,6 +26,7 @@ from activities.providers.kinds import load_registry
 from activities.records import NoticeLedger
 from api.app import create_app, page_templates
 from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, Remedies, SendNoticeInput
+from rights.correspondence import Correspondence, CorrespondenceKind, TriageReason
 from rights.links import LinkTokens
 from rights.models import (
     Agent,
@@ -47,6 +48,14 @@ from stores.records import create_records_schema
 from tests.harness import INTAKE_KEY, ROOT, default_registry
 
 BASE = "https://privacy.health.example"
+CORRESPONDENCE_NOTICES = {
+    NoticeKind.CHOOSE_REQUEST,
+    NoticeKind.COMPLAINT_RECEIVED,
+    NoticeKind.OPERATOR_COMPLAINT,
+    NoticeKind.COMPLAINT_REPLY,
+    NoticeKind.MESSAGE_RECEIVED,
+    NoticeKind.OPERATOR_TRIAGE,
+}
 # The one link a notice gives that is not ours: the regulator's, from `rights.remedies`.
 REGULATOR_URL = "https://coag.gov/file-complaint/"
 HOSTILE = [
@@ -59,7 +68,7 @@ HOSTILE = [
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "h4", "p", "a", "table",
     "tr", "th", "td", "ul", "li", "strong", "pre", "br", "form", "input", "label", "button",
-    "textarea",
+    "textarea", "select", "option", "optgroup", "fieldset", "legend",
     "section", "div",
 }  # fmt: skip
 
@@ -97,7 +106,8 @@ def assert_not_live(html: str) -> None:
         if tag == "a":
             assert attrs["href"].startswith(BASE) or attrs["href"] == REGULATOR_URL, attrs["href"]
         if tag == "form":
-            assert attrs.get("action", "") == "" and attrs["method"] == "post"
+            assert attrs.get("action", "") in ("", f"{BASE}/request"), attrs
+            assert attrs["method"] in ("post", "get")
     assert "\u202e" not in html
 
 
@@ -120,6 +130,23 @@ def hostile_request(value: str) -> RightsRequest:
         received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
         specific_pieces=False,
         corrections=[],
+    )
+
+
+def hostile_message(value: str) -> Correspondence:
+    return Correspondence.model_construct(
+        request_id="req-hostile-02",
+        type=CorrespondenceKind.TRIAGE,
+        jurisdiction=Jurisdiction.GB,
+        requester=Requester.model_construct(
+            full_name=value, email="maria.lopez@example.com", residence=value
+        ),
+        agent=None,
+        channel=Channel.EMAIL,
+        received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+        reason=TriageReason.AGENT,
+        about_request=value,
+        attachments=2,
     )
 
 
@@ -164,6 +191,7 @@ def hostile_facts(value: str) -> NoticeFacts:
         extension_days=45,
         overdue_days=2,
         appeal_id=value,
+        paragraphs=[value, value],
         status=value,
         access_answer=AccessAnswer.CATEGORIES_FALLBACK,
     )
@@ -194,7 +222,9 @@ def test_every_notice_keeps_hostile_text_dead(
     for recipient in Recipient:
         message: EmailMessage = notices.compose(
             SendNoticeInput.model_construct(
-                request=hostile_request(value),
+                request=hostile_message(value)
+                if kind in CORRESPONDENCE_NOTICES
+                else hostile_request(value),
                 kind=kind,
                 key=f"{kind.value}-1",
                 recipient=recipient,
@@ -248,6 +278,19 @@ def test_every_page_template_keeps_hostile_text_dead(value: str) -> None:
         "token": value,
         "request_type": value,
         "decision": value,
+        "law": value,
+        "places": [(value, [(value, value)])],
+        "residence": value,
+        "selected": value,
+        "place_name": value,
+        "types": [(value, value)],
+        "chosen_type": value,
+        "pieces_offered": True,
+        "person_fields": [(value, value, "text", value)],
+        "agent_fields": [(value, value, "email", value)],
+        "form_id": value,
+        "form_path": f"{BASE}/request",
+        "values": {value: value},
         "points_needed": 2,
         "needs_declaration": True,
         "pieces": True,
@@ -258,11 +301,14 @@ def test_every_page_template_keeps_hostile_text_dead(value: str) -> None:
     pages = sorted(Path(environment.loader.searchpath[0], "pages").glob("*.html.j2"))  # type: ignore[union-attr]
     assert {page.name for page in pages} >= {
         "message.html.j2", "verify.html.j2", "confirm.html.j2", "report.html.j2",
-        "appeal.html.j2",
+        "appeal.html.j2", "request_form.html.j2", "residence.html.j2",
     }  # fmt: skip
     for page in pages:
         html = environment.get_template(f"pages/{page.name}").render(values)
         assert_not_live(html)
+    # The request form's first step, where no law is chosen yet.
+    first_step = environment.get_template("pages/request_form.html.j2").render(values | {"law": ""})
+    assert_not_live(first_step)
 
 
 @pytest.mark.parametrize(

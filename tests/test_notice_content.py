@@ -22,6 +22,7 @@ from activities.mail import OutboxMailer
 from activities.notices import NoticeActivities, NoticeTemplates
 from activities.records import NoticeLedger
 from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, SendNoticeInput
+from rights.correspondence import Correspondence, CorrespondenceKind
 from rights.deadlines import RightNotGranted, answered_on_receipt, due_dates
 from rights.links import LinkTokens
 from rights.models import (
@@ -47,15 +48,23 @@ from rights.notice_content import (
     required,
 )
 from rights.remedies import appeals_granted, regulator_for, remedies_for
+from rights.residence import country_of
 from rights.settings import load_settings
-from rights.terms import Jurisdiction, RequestType
+from rights.terms import SUBMITTABLE_IN_ORDER, Jurisdiction, RequestType
 from templates import TEMPLATES_DIR
 
 BASE = "https://privacy.health.example"
 RECEIVED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
-RESIDENCE = {Jurisdiction.EU: "DE", Jurisdiction.GB: "GB", Jurisdiction.UNCOVERED: "US-NV"}
+RESIDENCE: dict[Jurisdiction, str | None] = {
+    Jurisdiction.EU: "DE",
+    Jurisdiction.GB: "GB",
+    Jurisdiction.UNCOVERED: "US-NV",
+    Jurisdiction.UNDETERMINED: None,
+}
 OPERATOR_KINDS = {
     NoticeKind.AGENT_AUTHORIZATION_NEEDED,
+    NoticeKind.OPERATOR_COMPLAINT,
+    NoticeKind.OPERATOR_TRIAGE,
     NoticeKind.OPERATOR_TASK,
     NoticeKind.OPERATOR_DEADLINE_ALERT,
     NoticeKind.OPERATOR_APPEAL_REVIEW,
@@ -75,6 +84,15 @@ AGENT_KINDS = {
     NoticeKind.AGENT_REJECTED,
     NoticeKind.AGENT_REJECTED_REQUESTER,
 }
+CORRESPONDENCE_KINDS = {
+    NoticeKind.CHOOSE_REQUEST: CorrespondenceKind.CHOOSE_REQUEST,
+    NoticeKind.COMPLAINT_RECEIVED: CorrespondenceKind.COMPLAINT,
+    NoticeKind.OPERATOR_COMPLAINT: CorrespondenceKind.COMPLAINT,
+    NoticeKind.COMPLAINT_REPLY: CorrespondenceKind.COMPLAINT,
+    NoticeKind.MESSAGE_RECEIVED: CorrespondenceKind.TRIAGE,
+    NoticeKind.OPERATOR_TRIAGE: CorrespondenceKind.TRIAGE,
+}
+REPLY = ["We are sorry for the reminders.", "We have stopped them for good."]
 LINK_PURPOSE = {
     NoticeKind.VERIFICATION: LinkPurpose.VERIFY,
     NoticeKind.VERIFICATION_REMINDER: LinkPurpose.VERIFY,
@@ -103,7 +121,7 @@ class Rendered:
 
 def compose(case: Case, jurisdiction: Jurisdiction, templates: NoticeTemplates) -> Rendered:
     """The case's notice as the workflow would have it sent."""
-    request = RightsRequest(
+    request: RightsRequest | Correspondence = RightsRequest(
         request_id="req-content-0001",
         type=case.request_type,
         jurisdiction=jurisdiction,
@@ -118,6 +136,16 @@ def compose(case: Case, jurisdiction: Jurisdiction, templates: NoticeTemplates) 
         channel=Channel.WEB_FORM,
         received_at=RECEIVED,
     )
+    if case.kind in CORRESPONDENCE_KINDS:
+        request = Correspondence(
+            request_id="req-content-0001",
+            type=CORRESPONDENCE_KINDS[case.kind],
+            jurisdiction=jurisdiction,
+            requester=request.requester,
+            channel=Channel.EMAIL,
+            received_at=RECEIVED,
+            attachments=1,
+        )
     try:
         due = due_dates(jurisdiction, case.request_type, RECEIVED.date())
     except RightNotGranted:
@@ -127,9 +155,11 @@ def compose(case: Case, jurisdiction: Jurisdiction, templates: NoticeTemplates) 
     row = REQUIRED_CONTENT[case]
     appeal_by = date(2027, 2, 14) if row.refuses and appeals_granted(jurisdiction) else None
     remedies = None
-    if row.refuses or case.kind is NoticeKind.APPEAL_DENIED:
+    if row.refuses or row.remedies or case.kind is NoticeKind.APPEAL_DENIED:
         remedies = remedies_for(
-            jurisdiction, RESIDENCE.get(jurisdiction, "US")[:2], appeal_by=appeal_by
+            jurisdiction,
+            country_of(RESIDENCE.get(jurisdiction, jurisdiction.value), jurisdiction.value),
+            appeal_by=appeal_by,
         )
     outcomes = [
         ProviderOutcome(provider="service-database", category="our app", status=OutcomeStatus.DONE)
@@ -162,8 +192,11 @@ def compose(case: Case, jurisdiction: Jurisdiction, templates: NoticeTemplates) 
         alternatives=["access", "deletion"],
         status="fulfilling",
         appeal_id="req-appeal-0001",
+        paragraphs=REPLY,
     )  # fmt: skip
     purpose = LINK_PURPOSE.get(case.kind)
+    if case.kind is NoticeKind.RECEIPT and jurisdiction is Jurisdiction.UNDETERMINED:
+        purpose = LinkPurpose.RESIDENCE
     if case.kind is NoticeKind.COMPLETED and case.request_type is not RequestType.ACCESS:
         purpose = None
     link = (
@@ -278,6 +311,11 @@ PROBES: dict[Element, Callable[[Rendered], bool]] = {
     Element.APPEAL: _appeal,
     Element.REGULATOR: _regulator,
     Element.COURTS: lambda r: in_both(r, "courts"),
+    Element.ANSWER_BY: lambda r: in_both(r, f"{r.input.facts.respond_by}"),
+    Element.FORM_LINKS: lambda r: all(
+        linked(r, f"{BASE}/request?type={right.value}") for right in SUBMITTABLE_IN_ORDER
+    ),
+    Element.REPLY: lambda r: in_both(r, *REPLY),
     Element.RESPOND_BY: lambda r: in_both(
         r, f"{r.input.facts.respond_by}", r.input.facts.respond_basis or "-"
     ),
@@ -307,7 +345,8 @@ ABSENT: dict[Element, Callable[[Rendered, Jurisdiction], bool]] = {
         and "appeal this decision" not in (r.text + r.html).lower()
     ),
     Element.REGULATOR: lambda r, j: (
-        regulator_for(j, RESIDENCE.get(j, "US")[:2]).complaint_url not in r.text + r.html
+        regulator_for(j, country_of(RESIDENCE.get(j, j.value), j.value)).complaint_url
+        not in r.text + r.html
     ),
     Element.COURTS: lambda r, j: "courts" not in r.text + r.html,
 }

@@ -20,6 +20,7 @@ from rights.codec import encrypted_converter
 from tests.harness import HISTORIES, TEST_CODEC
 from worker import workflow_runner
 from workflows.appeal import AppealWorkflow
+from workflows.correspondence import CorrespondenceWorkflow
 from workflows.report_expiry import ReportExpiryWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -35,7 +36,12 @@ def test_every_release_keeps_its_histories() -> None:
 @pytest.mark.parametrize("path", SAVED, ids=[f"{p.parent.name}/{p.stem}" for p in SAVED])
 async def test_saved_history_replays(path: Path) -> None:
     replayer = Replayer(
-        workflows=[RightsRequestWorkflow, AppealWorkflow, ReportExpiryWorkflow],
+        workflows=[
+            RightsRequestWorkflow,
+            AppealWorkflow,
+            ReportExpiryWorkflow,
+            CorrespondenceWorkflow,
+        ],
         data_converter=encrypted_converter(TEST_CODEC),
         workflow_runner=workflow_runner(),
     )

@@ -58,6 +58,7 @@ def test_sendgrid_needs_its_key_and_production_its_link_secret(
         ({"codec_operator_token": "short"}, "CODEC_OPERATOR_TOKEN: each secret must be at least"),
         ({"intake_api_keys": "i" * 40 + ",short"}, "INTAKE_API_KEYS: each secret must be at least"),
         ({"public_base_url": "http://privacy.example"}, "PUBLIC_BASE_URL must start with https://"),
+        ({"inbound_parse_credentials": "sendgrid:short"}, "INBOUND_PARSE_CREDENTIALS: each secret"),
     ],
 )
 def test_production_refuses_short_secrets_and_plain_http(
@@ -73,3 +74,12 @@ def test_production_refuses_short_secrets_and_plain_http(
 def test_mtls_needs_both_the_certificate_and_its_key() -> None:
     with pytest.raises(SettingsError, match="TEMPORAL_TLS_CLIENT_CERT and TEMPORAL_TLS_CLIENT_KEY"):
         load_settings(_env_file=None, temporal_tls_client_cert="client.pem")
+
+
+def test_inbound_credentials_are_a_pair_and_empty_is_off() -> None:
+    assert (
+        load_settings(_env_file=None, inbound_parse_credentials="").inbound_parse_credentials
+        is None
+    )
+    with pytest.raises(SettingsError, match="INBOUND_PARSE_CREDENTIALS must be user:password"):
+        load_settings(_env_file=None, inbound_parse_credentials="just-a-password")

@@ -315,14 +315,20 @@ def test_an_outcome_journalled_before_0_2_0_is_still_the_answer(
     assert count(service_db, appointments) == 4  # Maria's and James's: nothing deleted again
 
 
-def test_a_records_database_from_0_1_0_gains_the_appeal_columns(database: Engine) -> None:
-    """0.1.0 created `compliance_records` without the appeal columns; they are added."""
+def test_a_records_database_from_0_1_0_gains_the_appeal_columns_and_wider_laws(
+    database: Engine,
+) -> None:
+    """0.1.0 created `compliance_records` without the appeal columns and with an 8-character
+    jurisdiction; the columns are added and the jurisdiction widened, so a record of a request
+    whose law is "undetermined" is written (PostgreSQL would refuse it otherwise)."""
     old = sa.MetaData()
     sa.Table(
         "compliance_records",
         old,
         *(
-            column._copy()
+            sa.Column("jurisdiction", sa.String(8), nullable=False)
+            if column.name == "jurisdiction"
+            else column._copy()
             for column in compliance_records.columns
             if column.name not in ("appeal_of", "appeal")
         ),
@@ -331,6 +337,12 @@ def test_a_records_database_from_0_1_0_gains_the_appeal_columns(database: Engine
 
     create_records_schema(database)
     create_records_schema(database)  # and a second start changes nothing
+    state = finished_state(RequestStatus.DENIED, "no answer").model_copy(
+        update={"jurisdiction": Jurisdiction.UNDETERMINED}
+    )
+    RecordActivities(database).write_record(WriteRecordInput(state=state))
 
     columns = {column["name"] for column in sa.inspect(database).get_columns("compliance_records")}
     assert {"appeal_of", "appeal", "retain_until"} <= columns
+    with database.connect() as db:
+        assert db.execute(sa.select(compliance_records.c.jurisdiction)).scalar() == "undetermined"

@@ -78,7 +78,7 @@ class RequesterAnswers:
         if self._verification is not None and self._verification.attempts_left == 0:
             raise ValueError("no verification attempts are left for this request")
         self._case_file.require(RequestStatus.AWAITING_VERIFICATION, "identity verification")
-        _require_live_token(self._verification, answer.token)
+        require_live_token(self._verification, answer.token)
 
     async def _check_identity(self, answer: VerificationAnswer) -> AnswerResult:
         challenge = self._verification
@@ -145,7 +145,7 @@ class RequesterAnswers:
     @confirm_deletion.validator
     def _validate_confirmation(self, answer: ReconfirmationAnswer) -> None:
         self._case_file.require(RequestStatus.AWAITING_RECONFIRMATION, "deletion confirmation")
-        _require_live_token(self._reconfirmation, answer.token)
+        require_live_token(self._reconfirmation, answer.token)
 
     @workflow.update
     def file_appeal(self, filing: AppealFiling) -> AppealFiled:
@@ -177,7 +177,7 @@ class RequesterAnswers:
         if self._appeal is not None:
             raise ValueError(f"request {state.request_id} was appealed already ({self._appeal_id})")
         if filing.token is not None:
-            _require_live_token(window, filing.token)
+            require_live_token(window, filing.token)
         elif window.expired(workflow.now()):
             raise ApplicationError(
                 f"the appeal period of request {state.request_id} ended on "
@@ -210,7 +210,7 @@ def _take_answer(challenge: Challenge, token: str) -> tuple[VerificationOutcome,
     return VerificationOutcome.VERIFIED, True
 
 
-def _require_live_token(challenge: Challenge | None, token: str) -> None:
+def require_live_token(challenge: Challenge | None, token: str) -> None:
     """Refuse, before it is an Update in history, an answer whose token is not live.
 
     Before the link notice is sent the token is not known yet; such an answer is accepted and

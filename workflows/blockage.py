@@ -55,6 +55,14 @@ def blockage(state: RequestState) -> Blockage:
                 "waiting for the requester to confirm the deletion",
                 "the requester must answer the confirmation link; it closes by itself if not",
             )
+        case RequestStatus.AWAITING_RESIDENCE:
+            return Blockage(
+                WaitingOn.REQUESTER,
+                "we are waiting for you to tell us where you live",
+                "waiting for the requester to say where they live (which law applies)",
+                f"the requester must answer the receipt's link; or, told another way, "
+                f"starter.py residence {rid} --residence CODE",
+            )
         case RequestStatus.AWAITING_APPEAL_DECISION:
             return Blockage(
                 WaitingOn.US,

@@ -18,6 +18,7 @@ from rights.deadlines import DueDates
 from rights.models import (
     APPEAL_STEPS,
     REQUEST_STEPS,
+    UNDETERMINED_STEPS,
     AppealOutcome,
     AppealSummary,
     Channel,
@@ -31,7 +32,18 @@ from rights.models import (
     StepState,
     StepStatus,
 )
-from rights.terms import RequestType, VerificationStandard
+from rights.terms import Jurisdiction, RequestType, VerificationStandard
+
+
+def asks_where_the_requester_lives(
+    request: RightsRequest, verification: VerificationStandard
+) -> bool:
+    """An undetermined request asks, unless it needs no verification (an opt-out is honoured
+    wherever the requester lives)."""
+    return (
+        request.jurisdiction is Jurisdiction.UNDETERMINED
+        and verification is not VerificationStandard.NONE
+    )
 
 
 def start_of(day: date) -> datetime:
@@ -51,6 +63,8 @@ class CaseFile:
     def of_request(
         cls, request: RightsRequest, due: DueDates, verification: VerificationStandard
     ) -> CaseFile:
+        asks_residence = asks_where_the_requester_lives(request, verification)
+        steps = UNDETERMINED_STEPS if asks_residence else REQUEST_STEPS
         return cls(
             RequestState(
                 request_id=request.request_id,
@@ -61,7 +75,7 @@ class CaseFile:
                 status=RequestStatus.RECEIVED,
                 due_dates=due,
                 respond_by=due.respond_by,
-                steps=[StepState(name=name) for name in REQUEST_STEPS],
+                steps=[StepState(name=name) for name in steps],
                 verification_standard=verification,
             )
         )
@@ -111,6 +125,16 @@ class CaseFile:
         """The request's last status, at the moment it was answered."""
         self.set_status(final)
         self._state.closed_at = workflow.now()
+
+    def settle_law(
+        self, jurisdiction: Jurisdiction, due: DueDates, verification: VerificationStandard
+    ) -> None:
+        """The requester said where they live: their law, its dates, the standard it asks."""
+        self._state.jurisdiction = jurisdiction
+        self._state.due_dates = due
+        self._state.respond_by = due.respond_by
+        self._state.verification_standard = verification
+        self.publish_search_attributes()
 
     def reopen(self) -> None:
         """A granted appeal: the answered request is open again, to be carried out."""

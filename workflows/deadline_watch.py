@@ -32,6 +32,17 @@ DEFAULT_EXTENSION_REASON = (
 DAY = timedelta(days=1)
 
 
+def next_rung(due: date, ladder: tuple[int, ...], *, after: datetime) -> datetime:
+    """The privacy team's next alert after `after`: a ladder day before `due`, else daily once
+    it has passed."""
+    deadline = start_of(due)
+    for rung in sorted(deadline - timedelta(days=days) for days in ladder):
+        if rung > after:
+            return rung
+    overdue = max(after, deadline)
+    return deadline + DAY * ((overdue - deadline) // DAY + 1)
+
+
 class DeadlineWatch:
     def __init__(
         self,
@@ -65,7 +76,9 @@ class DeadlineWatch:
             if can_extend and due.extension_notice_by is not None and not extension_considered:
                 lead = timedelta(days=self._policy.extension_notice_lead_days)
                 extension_at = start_of(due.extension_notice_by) - lead
-            alert_at = self._next_alert(state.respond_by, after=alerted_until)
+            alert_at = next_rung(
+                state.respond_by, self._policy.escalation_days, after=alerted_until
+            )
             target = min(at for at in (extension_at, alert_at) if at is not None)
             if await self._changed_before(target):
                 continue
@@ -78,16 +91,6 @@ class DeadlineWatch:
                 continue
             alerted_until = alert_at
             await self._alert(alert_at)
-
-    def _next_alert(self, respond_by: date, *, after: datetime) -> datetime:
-        """The first rung after `after`: a ladder day before the deadline, else daily past it."""
-        deadline = start_of(respond_by)
-        rungs = sorted(deadline - timedelta(days=days) for days in self._policy.escalation_days)
-        for rung in rungs:
-            if rung > after:
-                return rung
-        overdue = max(after, deadline)
-        return deadline + DAY * ((overdue - deadline) // DAY + 1)
 
     async def _alert(self, at: datetime) -> None:
         state = self._case_file.state
@@ -162,6 +165,10 @@ class DeadlineWatch:
                     extension_basis=due.legal_basis.extended_respond_by,
                 ),
             )
+
+    def dates_changed(self) -> None:
+        """The request's law, and so its dates, were settled: the watch starts over from them."""
+        self._changes += 1
 
     async def _changed_before(self, target: datetime) -> bool:
         """Wait until `target`; True if the run finished or the deadline moved first."""

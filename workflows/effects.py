@@ -25,6 +25,7 @@ from rights.activity_inputs import (
     ProviderPlan,
     PublishReportInput,
     SendNoticeInput,
+    WriteCorrespondenceRecordInput,
     WriteRecordInput,
 )
 from rights.models import ProviderOutcome
@@ -152,6 +153,16 @@ async def write_record(input: WriteRecordInput) -> None:
     """The compliance record, upserted once per request."""
     await workflow.execute_activity(
         ActivityName.WRITE_RECORD,
+        input,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=LOCAL_RETRY,
+    )
+
+
+async def write_correspondence_record(input: WriteCorrespondenceRecordInput) -> None:
+    """A complaint's, triage item's or reply's record, upserted once."""
+    await workflow.execute_activity(
+        ActivityName.WRITE_CORRESPONDENCE_RECORD,
         input,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=LOCAL_RETRY,

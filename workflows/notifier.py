@@ -26,7 +26,8 @@ from workflows.case_file import CaseFile
 
 class Notifier:
     def __init__(self, request: RightsRequest, case_file: CaseFile) -> None:
-        self._request = request
+        # Replaced once an undetermined request learns where its requester lives.
+        self.request = request
         self._case_file = case_file
 
     async def notify(
@@ -46,7 +47,7 @@ class Notifier:
         try:
             delivery = await effects.send_notice(
                 SendNoticeInput(
-                    request=self._request,
+                    request=self.request,
                     kind=kind,
                     key=key,
                     recipient=recipient,
@@ -70,12 +71,18 @@ class Notifier:
         )
         return delivery
 
-    async def send_link(self, kind: NoticeKind, purpose: LinkPurpose, challenge: Challenge) -> None:
+    async def send_link(
+        self,
+        kind: NoticeKind,
+        purpose: LinkPurpose,
+        challenge: Challenge,
+        facts: NoticeFacts | None = None,
+    ) -> None:
         """A notice whose link answers `challenge`; the challenge learns the token's hash."""
         link = LinkSpec(
             purpose=purpose, nonce=str(workflow.uuid4()), expires_at=challenge.expires_at
         )
-        facts = NoticeFacts(attempts_left=challenge.attempts_left)
+        facts = facts or NoticeFacts(attempts_left=challenge.attempts_left)
         delivery = await self.notify(kind, Recipient.REQUESTER, facts, link=link)
         if delivery is not None and delivery.token_hash is not None:
             challenge.token_hashes.append(delivery.token_hash)

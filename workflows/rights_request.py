@@ -52,6 +52,7 @@ from workflows.case_file import CaseFile
 from workflows.deadline_watch import DeadlineWatch
 from workflows.fulfilment import Fulfilment
 from workflows.notifier import Notifier
+from workflows.residence import LearnsResidence
 from workflows.steering import OperatorSteering
 
 
@@ -60,7 +61,7 @@ class RequestClosed(Exception):
 
 
 @workflow.defn
-class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
+class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence):
     @workflow.init
     def __init__(self, input: RightsRequestInput) -> None:
         self._request = input.request
@@ -89,6 +90,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
         )
         self._open_answers()
         self._open_steering()
+        self._open_residence()
 
     @workflow.run
     async def run(self, input: RightsRequestInput) -> RequestState:
@@ -115,6 +117,11 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
             self._case_file.record_denial(self._not_granted.in_plain_words())
             return RequestStatus.NOT_GRANTED
         await self._confirm_receipt()
+        if not await self._learn_residence():
+            return RequestStatus.RESIDENCE_UNKNOWN
+        if self._not_granted is not None:
+            self._case_file.record_denial(self._not_granted.in_plain_words())
+            return RequestStatus.NOT_GRANTED
         if not await self._authorize_agent():
             return RequestStatus.AGENT_REJECTED
         if not await self._verify_identity():
@@ -128,16 +135,19 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering):
         self._case_file.begin(StepName.RECEIPT)
         dates = self._case_file.state.due_dates
         self._case_file.publish_search_attributes()
-        await self._notifier.notify(
-            NoticeKind.RECEIPT,
-            Recipient.REQUESTER,
-            NoticeFacts(
-                respond_by=dates.respond_by,
-                respond_basis=dates.legal_basis.respond_by,
-                acknowledge_basis=dates.legal_basis.acknowledge_by,
-                verification_needed=self._plan.verification is not VerificationStandard.NONE,
-            ),
+        facts = NoticeFacts(
+            respond_by=dates.respond_by,
+            respond_basis=dates.legal_basis.respond_by,
+            acknowledge_basis=dates.legal_basis.acknowledge_by,
+            verification_needed=self._plan.verification is not VerificationStandard.NONE,
         )
+        if self._asks_residence:
+            challenge = self._residence_challenge()
+            await self._notifier.send_link(
+                NoticeKind.RECEIPT, LinkPurpose.RESIDENCE, challenge, facts
+            )
+        else:
+            await self._notifier.notify(NoticeKind.RECEIPT, Recipient.REQUESTER, facts)
         self._case_file.finish(StepName.RECEIPT, StepStatus.DONE)
 
     async def _authorize_agent(self) -> bool:
