@@ -14,7 +14,6 @@ from api.context import ApiContext, context
 from api.idempotency import IdempotencyConflict
 from api.security import bearer, matching_key
 from client import rights_requests
-from rights.deadlines import RightNotGranted, granted_rights
 from rights.models import (
     REQUEST_ID_PATTERN,
     Agent,
@@ -185,15 +184,13 @@ async def submit(
     except rights_requests.DuplicateRequest:
         if idempotency_key is None:
             raise
-    granted = admitted.type in granted_rights(admitted.jurisdiction)
+    refusal = rights_requests.refusal_on_receipt(ctx.settings, admitted)
     return Accepted(
         request_id=admitted.request_id,
         workflow_id=rights_requests.workflow_id(admitted.request_id),
         status_url=str(request.url_for("request_status", request_id=admitted.request_id)),
-        status=RequestStatus.RECEIVED if granted else RequestStatus.NOT_GRANTED,
-        note=None
-        if granted
-        else f"{RightNotGranted(admitted.jurisdiction, admitted.type)}; the requester is told so",
+        status=RequestStatus.RECEIVED if refusal is None else RequestStatus.NOT_GRANTED,
+        note=None if refusal is None else f"{refusal}; the requester is told so",
     )
 
 

@@ -26,6 +26,7 @@ from api.throttle import Limit
 from client import rights_requests
 from rights.deadlines import granted_rights
 from rights.models import Agent, Channel, NewRequest, Requester, RightsRequest
+from rights.receipt_day import receipt_day
 from rights.residence import EEA_COUNTRY_NAMES, US_STATE_NAMES, jurisdiction_for_residence
 from rights.terms import LAW_NAMES, RIGHT_WORDS, SUBMITTABLE_IN_ORDER, Jurisdiction, RequestType
 from rights.text import name_problem
@@ -69,22 +70,37 @@ def place_name(code: str) -> str:
     return {**dict(US_STATE_NAMES), **EEA_COUNTRY_NAMES, "GB": "the United Kingdom"}.get(code, code)
 
 
-def law_words(jurisdiction: Jurisdiction) -> str:
-    if jurisdiction is Jurisdiction.UNCOVERED:
+def granted_today(ctx: ApiContext, jurisdiction: Jurisdiction) -> frozenset[RequestType]:
+    """The rights a request sent now would be granted, as its run will decide."""
+    return granted_rights(
+        jurisdiction,
+        receipt_day(ctx.clock(), ctx.settings.business_timezone),
+        honour_states_without_law=ctx.settings.honour_states_without_law,
+    )
+
+
+def law_words(ctx: ApiContext, jurisdiction: Jurisdiction) -> str:
+    if not granted_today(ctx, jurisdiction):
         return (
             "None of the privacy laws we apply covers where you live; you may still send a "
             "request, and we will answer it."
         )
+    if jurisdiction is Jurisdiction.US_NO_STATE_LAW:
+        return (
+            "Your state has no consumer privacy law in force; our privacy policy gives you the "
+            "rights below all the same."
+        )
     return f"{LAW_NAMES[jurisdiction]} protects you; it gives you the rights below."
 
 
-def offered_types(jurisdiction: Jurisdiction) -> list[tuple[str, str]]:
-    """The rights the form offers: those the law grants, or every one where no law applies."""
-    granted = granted_rights(jurisdiction)
+def offered_types(ctx: ApiContext, jurisdiction: Jurisdiction) -> list[tuple[str, str]]:
+    """The rights the form offers: those the law grants, or every one where none applies (the
+    answer then says so, with what the requester can do)."""
+    granted = granted_today(ctx, jurisdiction)
     return [
         (right.value, RIGHT_WORDS[right])
         for right in SUBMITTABLE_IN_ORDER
-        if right in granted or jurisdiction is Jurisdiction.UNCOVERED
+        if right in granted or not granted
     ]
 
 
@@ -120,8 +136,8 @@ def form_page(
         places=PLACES,
         residence=residence,
         place_name=place_name(residence),
-        law=law_words(jurisdiction) if jurisdiction else "",
-        types=offered_types(jurisdiction) if jurisdiction else [],
+        law=law_words(ctx, jurisdiction) if jurisdiction else "",
+        types=offered_types(ctx, jurisdiction) if jurisdiction else [],
         chosen_type=chosen_type,
         pieces_offered=jurisdiction is Jurisdiction.US_CA,
         person_fields=PERSON_FIELDS,
@@ -316,7 +332,7 @@ def sent_page(
 ) -> HTMLResponse:
     """What happens next, as the request's run will do it."""
     kind = new.type.value.replace("_", " ")
-    if new.type not in granted_rights(new.jurisdiction):
+    if new.type not in granted_today(ctx, new.jurisdiction):
         next_step = "We will email you our answer shortly, with what you can do."
     elif new.type in (RequestType.OPT_OUT, RequestType.LIMIT_SENSITIVE):
         next_step = "We have emailed you a receipt, and will act on it without further proof."

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN
-from rights.deadlines import RightNotGranted, due_dates
+from rights.deadlines import RightNotGranted, dates_or_refusal
 from rights.models import (
     AnswerResult,
     AppealDecision,
@@ -39,6 +39,7 @@ from rights.models import (
     VerificationAnswer,
 )
 from rights.models import workflow_id as workflow_id
+from rights.receipt_day import receipt_day
 from rights.remedies import appeals_granted, regulator_for
 from rights.settings import Settings
 from workflows.appeal import AppealWorkflow
@@ -80,6 +81,8 @@ def policy_from(settings: Settings) -> RequestPolicy:
     """The timing settings fixed into a new request's run."""
     return RequestPolicy(
         eu_establishment=settings.eu_establishment,
+        business_timezone=settings.business_timezone,
+        honour_states_without_law=settings.honour_states_without_law,
         verification_ttl_days=settings.verification_ttl_days,
         verification_reminder_days=settings.verification_reminder_days,
         verification_max_attempts=settings.verification_max_attempts,
@@ -114,17 +117,23 @@ def admit_request(
         received_at=received_at or datetime.now(UTC),
     )
     try:
-        due_dates(
-            request.jurisdiction,
-            request.type,
-            request.received_at.date(),
-            eu_establishment=settings.eu_establishment,
-        )
-    except RightNotGranted:
-        pass
+        refusal_on_receipt(settings, request)
     except ValueError as error:
         raise RequestRefused(f"received_at: {error}") from None
     return request
+
+
+def refusal_on_receipt(settings: Settings, request: RightsRequest) -> RightNotGranted | None:
+    """Why the run will answer the request on receipt instead of carrying it out, if it will:
+    the law grants no such right, not yet, or the requester's state has none."""
+    _, refusal = dates_or_refusal(
+        request.jurisdiction,
+        request.type,
+        receipt_day(request.received_at, settings.business_timezone),
+        eu_establishment=settings.eu_establishment,
+        honour_states_without_law=settings.honour_states_without_law,
+    )
+    return refusal
 
 
 async def start_request(client: Client, settings: Settings, request: RightsRequest) -> None:

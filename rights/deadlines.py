@@ -20,8 +20,7 @@ Counting conventions
   year no ``holidays`` calendar covers (after 2100) is refused rather than counted without it.
 - Every law here wants the extension notice within the first period ("within the first 45
   days", "within one month of receipt"), so ``extension_notice_by`` equals ``respond_by``.
-- Clock pauses (awaiting authentication, UK Art. 12A clarification) are not modelled: the
-  workflow recomputes from the date the clock restarts.
+- Clock pauses (awaiting authentication, UK Art. 12A clarification) are not modelled here.
 
 Which rights each jurisdiction grants
 - California ``portability`` is the request to know answered in a portable format, so it has
@@ -33,11 +32,22 @@ Which rights each jurisdiction grants
 - ``opt_out`` in EU and GB is the Art. 21(2)-(3) objection to direct marketing, on Art. 12(3)
   timing. ``restriction`` and ``objection`` exist only there; ``limit_sensitive`` only in
   California (other states protect sensitive data by opt-in consent, not a request right).
-- Utah grants no ``correction`` (the product's position; H.B. 418's right to correct, reported
-  in force from 1 Jul 2026, is not modelled yet).
-- ``appeal``: Colorado 45 days (+60), Connecticut, Virginia and Texas 60, Oregon 45, Florida 60,
-  only Colorado's extendable. California and Utah have none; EU and GB refusals go to the
-  regulator instead (GDPR Art. 77, UK GDPR Art. 77).
+- Utah's ``correction`` (2025 H.B. 418, Utah Code §13-61-201(4)) applies to requests received
+  from 1 July 2026, on the Act's 45 + 45 days.
+- Iowa: 90 days plus 45; no correction; deletion of what the consumer provided; the only
+  opt-out is of sale (Iowa Code §715D.3). Minnesota's access answer lists the specific third
+  parties (§325M.14 subd. 1(h)).
+- ``appeal``: Colorado 45 days (+60), Minnesota 45 (+60), Oregon and New Jersey 45, the other
+  states 60, only Colorado's and Minnesota's extendable. California and Utah have none; EU and
+  GB refusals go to the regulator instead (GDPR Art. 77, UK GDPR Art. 77).
+- A US resident of a state with no law in force (``US``) is honoured, when the setting says
+  so, on the strictest periods the state laws share: 45 days, 45 more, an appeal in 45.
+
+Effective dates
+- Every rule applies to requests received from its ``applies_from`` (and before its
+  ``applies_until``): the laws' effective dates are in ``STATE_LAWS_FROM``, researched with the
+  sources in docs/state-laws.md. A request received before a right existed is refused with a
+  reason that names the day the right begins.
 """
 
 import calendar
@@ -56,24 +66,47 @@ from rights.terms import LAW_NAMES, RIGHT_WORDS, Jurisdiction, RequestType
 class RightNotGranted(ValueError):
     """The law of the jurisdiction gives no such right, so there is no lawful date to invent."""
 
-    def __init__(self, jurisdiction: Jurisdiction, right: RequestType) -> None:
-        super().__init__(jurisdiction, right)
+    def __init__(
+        self, jurisdiction: Jurisdiction, right: RequestType, applies_from: date | None = None
+    ) -> None:
+        super().__init__(jurisdiction, right, applies_from)
         self.jurisdiction = jurisdiction
         self.right = right
+        # Set when the law grants the right, but only to requests received from this day.
+        self.applies_from = applies_from
 
     def __str__(self) -> str:
+        if self.applies_from is not None:
+            return (
+                f"{self.jurisdiction}'s right '{self.right}' applies to requests received from "
+                f"{self.applies_from.isoformat()}"
+            )
         if self.jurisdiction is Jurisdiction.UNCOVERED:
             return "no law this service applies covers the requester's residence"
+        if self.jurisdiction is Jurisdiction.US_NO_STATE_LAW:
+            return "the requester's state has no privacy law and HONOUR_STATES_WITHOUT_LAW is off"
         if self.jurisdiction is Jurisdiction.UNDETERMINED:
             return f"no law this service applies grants the right '{self.right}'"
         return f"{self.jurisdiction} does not grant the right '{self.right}'"
 
     def in_plain_words(self) -> str:
         """The reason as the requester's notice gives it."""
+        if self.applies_from is not None:
+            return (
+                f"{LAW_NAMES[self.jurisdiction]} gives a right {RIGHT_WORDS[self.right]} only "
+                f"for requests received from {self.applies_from:%B %-d, %Y}, after yours"
+            )
         if self.jurisdiction is Jurisdiction.UNDETERMINED:
             return f"none of the privacy laws we apply gives a right {RIGHT_WORDS[self.right]}"
+        if self.jurisdiction is Jurisdiction.US_NO_STATE_LAW:
+            return (
+                "the state where you live has no consumer privacy law in force, so no law gives "
+                "you this right against us"
+            )
         if self.jurisdiction is Jurisdiction.UNCOVERED:
-            laws = ", ".join(LAW_NAMES.values())
+            laws = ", ".join(
+                name for j, name in LAW_NAMES.items() if j is not Jurisdiction.US_NO_STATE_LAW
+            )
             return (
                 "none of the privacy laws we apply covers where you live "
                 f"(we apply {laws}), so no law gives you this right against us"
@@ -121,13 +154,29 @@ class Period(NamedTuple):
     basis: str
 
 
+ALWAYS: Final = date.min
+
+
 class Rule(NamedTuple):
-    """One row: the periods a law sets for one right; ``extended`` is measured from receipt."""
+    """One row: the periods a law sets for one right, for requests received from
+    ``applies_from`` until the day before ``applies_until``; ``extended`` is measured from
+    receipt."""
 
     respond: Period
     acknowledge: Period | None = None
     extended: Period | None = None
     extension_notice_basis: str | None = None
+    applies_from: date = ALWAYS
+    applies_until: date | None = None
+
+    def applies_to(self, received: date) -> bool:
+        return self.applies_from <= received and (
+            self.applies_until is None or received < self.applies_until
+        )
+
+    def from_(self, day: date) -> "Rule":
+        """The same rule, in force from `day` (a law's effective date)."""
+        return self._replace(applies_from=day)
 
 
 class _Calendar(NamedTuple):
@@ -147,12 +196,30 @@ _CA_OPT_OUT = Rule(respond=Period(15, _BUSINESS_DAYS, "11 CCR §7026(f)(1)"))
 _CA_LIMIT = Rule(respond=Period(15, _BUSINESS_DAYS, "11 CCR §7027(g)(1)"))
 
 
-def _state(basis: str, extended_days: int = 90, extension_notice_basis: str = "") -> Rule:
-    """A US state's 45-day period, extendable once with notice within the first 45 days."""
+def _state(
+    basis: str,
+    extended_days: int = 90,
+    extension_notice_basis: str = "",
+    *,
+    respond_days: int = 45,
+    applies_from: date = ALWAYS,
+) -> Rule:
+    """A US state's period (45 days in most), extendable once with notice within it."""
     return Rule(
-        respond=Period(45, _DAYS, basis),
+        respond=Period(respond_days, _DAYS, basis),
         extension_notice_basis=extension_notice_basis or basis,
         extended=Period(extended_days, _DAYS, basis),
+        applies_from=applies_from,
+    )
+
+
+def _appeal(days: int, basis: str, *, applies_from: date, extended_days: int = 0) -> Rule:
+    """A state's appeal period, and the total when the law lets it be extended."""
+    return Rule(
+        respond=Period(days, _DAYS, basis),
+        extension_notice_basis=basis if extended_days else None,
+        extended=Period(extended_days, _DAYS, basis) if extended_days else None,
+        applies_from=applies_from,
     )
 
 
@@ -163,12 +230,69 @@ _CT_APPEAL = Rule(respond=Period(60, _DAYS, "Conn. Gen. Stat. §42-518(d)"))
 _VA = _state("Va. Code §59.1-577(B)(1)")
 _VA_APPEAL = Rule(respond=Period(60, _DAYS, "Va. Code §59.1-577(C)"))
 _UT = _state("Utah Code §13-61-203(2)(a)-(b)", extension_notice_basis="Utah Code §13-61-203(2)(c)")
+# 2025 H.B. 418 adds the right to correct (Utah Code §13-61-201(4)) from 1 July 2026.
+UTAH_CORRECTION_FROM: Final = date(2026, 7, 1)
 _TX = _state("Tex. Bus. & Com. Code §541.052(b)")
 _TX_APPEAL = Rule(respond=Period(60, _DAYS, "Tex. Bus. & Com. Code §541.053"))
 _OR = _state("ORS 646A.576(5)(a)")
 _OR_APPEAL = Rule(respond=Period(45, _DAYS, "ORS 646A.576(6)"))
 _FL = _state("Fla. Stat. §501.706(2)", extended_days=45 + 15)
 _FL_APPEAL = Rule(respond=Period(60, _DAYS, "Fla. Stat. §501.707"))
+
+# The laws in force since 2024, by the day each first applies (see docs/state-laws.md).
+STATE_LAWS_FROM: Final[Mapping[Jurisdiction, date]] = {
+    Jurisdiction.US_MT: date(2024, 10, 1),
+    Jurisdiction.US_DE: date(2025, 1, 1),
+    Jurisdiction.US_IA: date(2025, 1, 1),
+    Jurisdiction.US_NE: date(2025, 1, 1),
+    Jurisdiction.US_NH: date(2025, 1, 1),
+    Jurisdiction.US_NJ: date(2025, 1, 15),
+    Jurisdiction.US_TN: date(2025, 7, 1),
+    Jurisdiction.US_MN: date(2025, 7, 31),
+    Jurisdiction.US_MD: date(2025, 10, 1),
+    Jurisdiction.US_IN: date(2026, 1, 1),
+    Jurisdiction.US_KY: date(2026, 1, 1),
+    Jurisdiction.US_RI: date(2026, 1, 1),
+}
+_ON = STATE_LAWS_FROM
+_MN = _state("Minn. Stat. §325M.14 subd. 4", applies_from=_ON[Jurisdiction.US_MN])
+_MN_APPEAL = _appeal(
+    45, "Minn. Stat. §325M.14 subd. 5", applies_from=_ON[Jurisdiction.US_MN], extended_days=45 + 60
+)
+_MT = _state("Mont. Code Ann. §30-14-2808(4)(a)", applies_from=_ON[Jurisdiction.US_MT])
+_MT_APPEAL = _appeal(60, "Mont. Code Ann. §30-14-2808(5)", applies_from=_ON[Jurisdiction.US_MT])
+_DE = _state("6 Del. C. §12D-104(c)(1)", applies_from=_ON[Jurisdiction.US_DE])
+_DE_APPEAL = _appeal(60, "6 Del. C. §12D-104(d)", applies_from=_ON[Jurisdiction.US_DE])
+_IA = _state(
+    "Iowa Code §715D.3(2)(a)",
+    respond_days=90,
+    extended_days=90 + 45,
+    applies_from=_ON[Jurisdiction.US_IA],
+)
+_IA_APPEAL = _appeal(60, "Iowa Code §715D.3(3)", applies_from=_ON[Jurisdiction.US_IA])
+_NE = _state("Neb. Rev. Stat. §87-1108(2)", applies_from=_ON[Jurisdiction.US_NE])
+_NE_APPEAL = _appeal(60, "Neb. Rev. Stat. §87-1109", applies_from=_ON[Jurisdiction.US_NE])
+_NH = _state("RSA 507-H:4, III", applies_from=_ON[Jurisdiction.US_NH])
+_NH_APPEAL = _appeal(60, "RSA 507-H:4, IV", applies_from=_ON[Jurisdiction.US_NH])
+_NJ = _state("N.J.S.A. 56:8-166.7(a)", applies_from=_ON[Jurisdiction.US_NJ])
+_NJ_APPEAL = _appeal(45, "N.J.S.A. 56:8-166.7(d)", applies_from=_ON[Jurisdiction.US_NJ])
+_TN = _state("Tenn. Code Ann. §47-18-3304(b)(1)", applies_from=_ON[Jurisdiction.US_TN])
+_TN_APPEAL = _appeal(60, "Tenn. Code Ann. §47-18-3304(c)", applies_from=_ON[Jurisdiction.US_TN])
+_MD = _state("Md. Code, Com. Law §14-4605(c)", applies_from=_ON[Jurisdiction.US_MD])
+_MD_APPEAL = _appeal(60, "Md. Code, Com. Law §14-4605(d)", applies_from=_ON[Jurisdiction.US_MD])
+_IN = _state("Ind. Code §24-15-3-1(c)(1)", applies_from=_ON[Jurisdiction.US_IN])
+_IN_APPEAL = _appeal(60, "Ind. Code §24-15-3-1(d)", applies_from=_ON[Jurisdiction.US_IN])
+_KY = _state("KRS 367.3615(3)(a)", applies_from=_ON[Jurisdiction.US_KY])
+_KY_APPEAL = _appeal(60, "KRS 367.3615(4)", applies_from=_ON[Jurisdiction.US_KY])
+_RI = _state("R.I. Gen. Laws §6-48.1-6(b)(1)", applies_from=_ON[Jurisdiction.US_RI])
+_RI_APPEAL = _appeal(60, "R.I. Gen. Laws §6-48.1-6(c)", applies_from=_ON[Jurisdiction.US_RI])
+
+# A resident of a state with no law in force, honoured (HONOUR_STATES_WITHOUT_LAW): the
+# strictest periods the state laws share, 45 days plus 45, and an appeal decided in 45 days.
+_VOLUNTARY = _state("our privacy policy: the 45 days (plus 45) the state privacy laws set")
+_VOLUNTARY_APPEAL = Rule(
+    respond=Period(45, _DAYS, "our privacy policy: the shortest appeal period the state laws set")
+)
 
 _MONTH_COUNT = "Reg. (EEC, Euratom) 1182/71 Art. 3"
 _EU = Rule(
@@ -188,31 +312,71 @@ _STATE_RIGHTS = (*_KNOW, RequestType.OPT_OUT)
 _GDPR_RIGHTS = (*_STATE_RIGHTS, RequestType.RESTRICTION, RequestType.OBJECTION)
 
 
-def _with_appeal(rule: Rule, appeal: Rule) -> dict[RequestType, Rule]:
-    return {**dict.fromkeys(_STATE_RIGHTS, rule), RequestType.APPEAL: appeal}
+def _with_appeal(
+    rule: Rule, appeal: Rule, rights: tuple[RequestType, ...] = _STATE_RIGHTS
+) -> dict[RequestType, tuple[Rule, ...]]:
+    return {**dict.fromkeys(rights, (rule,)), RequestType.APPEAL: (appeal,)}
 
 
-_RULES: Final[Mapping[Jurisdiction, Mapping[RequestType, Rule]]] = {
-    Jurisdiction.US_CA: {
-        **dict.fromkeys(_KNOW, _CA_KNOW),
-        RequestType.OPT_OUT: _CA_OPT_OUT,
-        RequestType.LIMIT_SENSITIVE: _CA_LIMIT,
-    },
+def _rows(rules: Mapping[RequestType, Rule]) -> dict[RequestType, tuple[Rule, ...]]:
+    return {right: (rule,) for right, rule in rules.items()}
+
+
+# Iowa grants no correction and no targeted-advertising opt-out; its deletion reaches only
+# what the consumer provided (Iowa Code §715D.3(1)(b)).
+_IOWA_RIGHTS = (
+    RequestType.ACCESS,
+    RequestType.DELETION,
+    RequestType.PORTABILITY,
+    RequestType.OPT_OUT,
+)
+
+_RULES: Final[Mapping[Jurisdiction, Mapping[RequestType, tuple[Rule, ...]]]] = {
+    Jurisdiction.US_CA: _rows(
+        {
+            **dict.fromkeys(_KNOW, _CA_KNOW),
+            RequestType.OPT_OUT: _CA_OPT_OUT,
+            RequestType.LIMIT_SENSITIVE: _CA_LIMIT,
+        }
+    ),
     Jurisdiction.US_CO: _with_appeal(_CO, _CO_APPEAL),
     Jurisdiction.US_CT: _with_appeal(_CT, _CT_APPEAL),
     Jurisdiction.US_VA: _with_appeal(_VA, _VA_APPEAL),
-    Jurisdiction.US_UT: dict.fromkeys(  # no correction right: see the module docstring
-        (RequestType.ACCESS, RequestType.DELETION, RequestType.PORTABILITY, RequestType.OPT_OUT),
-        _UT,
-    ),
+    Jurisdiction.US_UT: {
+        **dict.fromkeys(
+            (
+                RequestType.ACCESS,
+                RequestType.DELETION,
+                RequestType.PORTABILITY,
+                RequestType.OPT_OUT,
+            ),
+            (_UT,),
+        ),
+        RequestType.CORRECTION: (_UT.from_(UTAH_CORRECTION_FROM),),
+    },
     Jurisdiction.US_TX: _with_appeal(_TX, _TX_APPEAL),
     Jurisdiction.US_OR: _with_appeal(_OR, _OR_APPEAL),
     Jurisdiction.US_FL: _with_appeal(_FL, _FL_APPEAL),
-    Jurisdiction.EU: dict.fromkeys(_GDPR_RIGHTS, _EU),
-    Jurisdiction.GB: dict.fromkeys(_GDPR_RIGHTS, _GB),
+    Jurisdiction.US_MN: _with_appeal(_MN, _MN_APPEAL),
+    Jurisdiction.US_MT: _with_appeal(_MT, _MT_APPEAL),
+    Jurisdiction.US_DE: _with_appeal(_DE, _DE_APPEAL),
+    Jurisdiction.US_IA: _with_appeal(_IA, _IA_APPEAL, _IOWA_RIGHTS),
+    Jurisdiction.US_NE: _with_appeal(_NE, _NE_APPEAL),
+    Jurisdiction.US_NH: _with_appeal(_NH, _NH_APPEAL),
+    Jurisdiction.US_NJ: _with_appeal(_NJ, _NJ_APPEAL),
+    Jurisdiction.US_TN: _with_appeal(_TN, _TN_APPEAL),
+    Jurisdiction.US_MD: _with_appeal(_MD, _MD_APPEAL),
+    Jurisdiction.US_IN: _with_appeal(_IN, _IN_APPEAL),
+    Jurisdiction.US_KY: _with_appeal(_KY, _KY_APPEAL),
+    Jurisdiction.US_RI: _with_appeal(_RI, _RI_APPEAL),
+    Jurisdiction.US_NO_STATE_LAW: _with_appeal(_VOLUNTARY, _VOLUNTARY_APPEAL),
+    Jurisdiction.EU: dict.fromkeys(_GDPR_RIGHTS, (_EU,)),
+    Jurisdiction.GB: dict.fromkeys(_GDPR_RIGHTS, (_GB,)),
     Jurisdiction.UNCOVERED: {},
 }
-"""One row per jurisdiction and right; a right missing from a row is not granted there."""
+"""One row per jurisdiction and right, each with the rules in force over time (a right missing
+from a row is not granted there; a right whose rules do not cover the receipt day is not granted
+to that request)."""
 
 # fmt: off
 EEA_STATES: Final = frozenset({
@@ -223,12 +387,31 @@ EEA_STATES: Final = frozenset({
 """Where a main establishment can be (Art. 4(16) GDPR); EEA states apply the GDPR too."""
 
 
-def granted_rights(jurisdiction: Jurisdiction) -> frozenset[RequestType]:
-    """The request types the jurisdiction's law grants, as the product reads it; while the
-    requester's law is undetermined, every right some law grants."""
-    if Jurisdiction(jurisdiction) is Jurisdiction.UNDETERMINED:
-        return frozenset(right for rules in _RULES.values() for right in rules)
-    return frozenset(_RULES[Jurisdiction(jurisdiction)])
+def granted_rights(
+    jurisdiction: Jurisdiction, on: date, *, honour_states_without_law: bool = True
+) -> frozenset[RequestType]:
+    """The request types the jurisdiction's law grants to a request received `on`, as the
+    product reads it; while the requester's law is undetermined, every right some law grants.
+    A state without a law grants what our policy honours there, if it honours anything."""
+    jurisdiction = Jurisdiction(jurisdiction)
+    if jurisdiction is Jurisdiction.US_NO_STATE_LAW and not honour_states_without_law:
+        return frozenset()
+    rows = _RULES.values() if jurisdiction is Jurisdiction.UNDETERMINED else [_RULES[jurisdiction]]
+    return frozenset(
+        right
+        for row in rows
+        for right, rules in row.items()
+        if any(rule.applies_to(on) for rule in rules)
+    )
+
+
+def _rule_in_force(jurisdiction: Jurisdiction, right: RequestType, received: date) -> Rule:
+    rules = _RULES[jurisdiction].get(right, ())
+    for rule in rules:
+        if rule.applies_to(received):
+            return rule
+    later = [rule.applies_from for rule in rules if rule.applies_from > received]
+    raise RightNotGranted(jurisdiction, right, min(later) if later else None)
 
 
 def due_dates(
@@ -248,9 +431,7 @@ def due_dates(
         raise ValueError(f"eu_establishment {eu_establishment!r} is not an EEA country code")
     if jurisdiction is Jurisdiction.UNDETERMINED:
         return _earliest_of_every_law(right, received, eu_establishment)
-    rule = _RULES[jurisdiction].get(right)
-    if rule is None:
-        raise RightNotGranted(jurisdiction, right)
+    rule = _rule_in_force(jurisdiction, right, received)
     holiday_calendar = _holiday_calendar(jurisdiction, eu_establishment)
     respond_by = _end_of(rule.respond, received, holiday_calendar)
     acknowledge_by = (
@@ -280,7 +461,7 @@ def _earliest_of_every_law(right: RequestType, received: date, eu_establishment:
     candidates = [
         due_dates(jurisdiction, right, received, eu_establishment=eu_establishment)
         for jurisdiction in _RULES
-        if right in _RULES[jurisdiction]
+        if right in granted_rights(jurisdiction, received)
     ]
     if not candidates:
         raise RightNotGranted(Jurisdiction.UNDETERMINED, right)
@@ -307,6 +488,27 @@ def _earliest_of_every_law(right: RequestType, received: date, eu_establishment:
             extended_respond_by=None,
         ),
     )
+
+
+def dates_or_refusal(
+    jurisdiction: Jurisdiction,
+    right: RequestType,
+    received: date,
+    *,
+    eu_establishment: str,
+    honour_states_without_law: bool,
+) -> tuple[DueDates, RightNotGranted | None]:
+    """A run's dates: the law's, or, where it grants no such right to this request, the
+    refusal and the dates of answering it on receipt."""
+    try:
+        if right not in granted_rights(
+            jurisdiction, received, honour_states_without_law=honour_states_without_law
+        ):
+            _rule_in_force(jurisdiction, right, received)  # the refusal, with its dates
+            raise RightNotGranted(jurisdiction, right)
+        return due_dates(jurisdiction, right, received, eu_establishment=eu_establishment), None
+    except RightNotGranted as refusal:
+        return answered_on_receipt(jurisdiction, right, received), refusal
 
 
 def answered_on_receipt(jurisdiction: Jurisdiction, right: RequestType, received: date) -> DueDates:

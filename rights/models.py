@@ -126,6 +126,10 @@ class RequestPolicy(Model):
     """Timing knobs from the settings, fixed into the run at submission so replays agree."""
 
     eu_establishment: str = "IE"
+    # Whose calendar day receipt is; runs started before 0.4.0 counted from the UTC day.
+    business_timezone: str = "UTC"
+    # Whether a US resident of a state without a privacy law is honoured (see Settings).
+    honour_states_without_law: bool = True
     verification_ttl_days: int = 7
     verification_reminder_days: int = 2
     verification_max_attempts: int = 5

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Final, NamedTuple
 
 from rights.activity_inputs import Remedies
-from rights.deadlines import granted_rights
+from rights.deadlines import ALWAYS, STATE_LAWS_FROM, granted_rights
 from rights.terms import Jurisdiction, RequestType
 
 
@@ -54,6 +54,50 @@ US_REGULATORS: Final[dict[Jurisdiction, Regulator]] = {
     Jurisdiction.US_FL: Regulator(
         "the Florida Department of Legal Affairs",
         "https://www.myfloridalegal.com/how-to-file-a-complaint",
+    ),
+    Jurisdiction.US_MN: Regulator(
+        "the Minnesota Attorney General", "https://www.ag.state.mn.us/Data-Privacy/Consumer/"
+    ),
+    Jurisdiction.US_MT: Regulator(
+        "the Montana Department of Justice, Office of Consumer Protection",
+        "https://dojmt.gov/consumer/",
+    ),
+    Jurisdiction.US_DE: Regulator(
+        "the Delaware Department of Justice",
+        "https://attorneygeneral.delaware.gov/fraud/cpu/complaint/",
+    ),
+    Jurisdiction.US_IA: Regulator(
+        "the Iowa Attorney General",
+        "https://www.iowaattorneygeneral.gov/for-consumers/file-a-consumer-complaint",
+    ),
+    Jurisdiction.US_NE: Regulator(
+        "the Nebraska Attorney General", "https://protectthegoodlife.nebraska.gov/"
+    ),
+    Jurisdiction.US_NH: Regulator(
+        "the New Hampshire Attorney General (Consumer Protection and Antitrust Bureau)",
+        "https://www.doj.nh.gov/data-privacy-enforcement",
+    ),
+    Jurisdiction.US_NJ: Regulator(
+        "the New Jersey Division of Consumer Affairs",
+        "https://www.njconsumeraffairs.gov/Pages/Consumer-Complaints.aspx",
+    ),
+    Jurisdiction.US_TN: Regulator(
+        "the Tennessee Attorney General",
+        "https://www.tn.gov/attorneygeneral/working-for-tennessee/consumer-protection.html",
+    ),
+    Jurisdiction.US_MD: Regulator(
+        "the Maryland Attorney General (Consumer Protection Division)",
+        "https://www.marylandattorneygeneral.gov/Pages/CPD/complaint.aspx",
+    ),
+    Jurisdiction.US_IN: Regulator(
+        "the Indiana Attorney General",
+        "https://www.in.gov/attorneygeneral/consumer-protection-division/file-a-complaint/",
+    ),
+    Jurisdiction.US_KY: Regulator(
+        "the Kentucky Attorney General", "https://www.ag.ky.gov/Resources/Consumer-Resources"
+    ),
+    Jurisdiction.US_RI: Regulator(
+        "the Rhode Island Attorney General", "https://riag.ri.gov/consumer-protection"
     ),
 }
 
@@ -146,6 +190,8 @@ ECONSUMER: Final = Regulator(
 
 def regulator_for(jurisdiction: Jurisdiction, country: str | None = None) -> Regulator:
     """Who takes a complaint about our answer: for the EU, the authority of `country`."""
+    if jurisdiction is Jurisdiction.US_NO_STATE_LAW:
+        return FTC
     if jurisdiction in (Jurisdiction.UNCOVERED, Jurisdiction.UNDETERMINED):
         return FTC if country in (None, "US") else ECONSUMER
     if jurisdiction is Jurisdiction.GB:
@@ -160,12 +206,18 @@ def courts_too(jurisdiction: Jurisdiction) -> bool:
     return jurisdiction in (Jurisdiction.EU, Jurisdiction.GB)
 
 
-def appeals_granted(jurisdiction: Jurisdiction) -> bool:
-    """Whether the law gives the requester an appeal to us (per the deadline engine's rules);
-    none while their law is undetermined."""
+def appeals_granted(
+    jurisdiction: Jurisdiction, on: date | None = None, *, honour_states_without_law: bool = True
+) -> bool:
+    """Whether the law gives the requester an appeal to us (per the deadline engine's rules):
+    to a request received `on`, or once the law is in force when no day is given; none while
+    their law is undetermined, nor in a state without a law that we do not honour."""
     if jurisdiction is Jurisdiction.UNDETERMINED:
         return False
-    return RequestType.APPEAL in granted_rights(jurisdiction)
+    day = on or STATE_LAWS_FROM.get(jurisdiction, ALWAYS)
+    return RequestType.APPEAL in granted_rights(
+        jurisdiction, day, honour_states_without_law=honour_states_without_law
+    )
 
 
 def remedies_for(

@@ -1,10 +1,11 @@
 """Which law applies, from where the requester lives, when the intake system does not say.
 
 Residence is an ISO 3166 code: `US-CA` style subdivisions for US states, a country code (with
-an optional subdivision) elsewhere. A residence no law of this service covers is
-`Jurisdiction.UNCOVERED`: the request is answered on receipt with what the requester can do,
-not refused in silence. A code that is not ISO 3166 at all is an error naming it, so a typo is
-never mistaken for a place without a law.
+an optional subdivision) elsewhere. A US state or territory without a privacy law in force is
+`Jurisdiction.US_NO_STATE_LAW` (honoured or not by the HONOUR_STATES_WITHOUT_LAW setting); a
+residence outside the US, the EEA and the UK is `Jurisdiction.UNCOVERED`. Either way the
+request is answered, not refused in silence. A code that is not ISO 3166 at all is an error
+naming it, so a typo is never mistaken for a place without a law.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ _UK = {"GB", "UK"}
 
 
 def jurisdiction_for_residence(residence: str) -> Jurisdiction:
-    """The law for a residence code; `UNCOVERED` where none applies.
+    """The law for a residence code; `US_NO_STATE_LAW` for a US state without one, else
+    `UNCOVERED` where none applies.
 
     A code that is not ISO 3166 is a `ValueError` whose message says what is wrong with it
     (without repeating it, as API errors never echo what was sent).
@@ -101,7 +103,7 @@ def jurisdiction_for_residence(residence: str) -> Jurisdiction:
     try:
         return Jurisdiction(code)
     except ValueError:
-        return Jurisdiction.UNCOVERED
+        return Jurisdiction.US_NO_STATE_LAW
 
 
 def country_of(residence: str | None, jurisdiction: str) -> str | None:

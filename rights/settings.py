@@ -14,6 +14,7 @@ from pydantic import EmailStr, Field, SecretStr, ValidationError, field_validato
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rights.deadlines import EEA_STATES
+from rights.receipt_day import known_timezone
 
 # The shortest secret production accepts: 256 bits, what HMAC-SHA256 keys are made of.
 SECRET_BYTES = 32
@@ -64,6 +65,11 @@ class Settings(BaseSettings):
     link_token_secret: SecretStr | None = None
     payload_keys: SecretStr | None = None
     eu_establishment: str = Field(default="IE", min_length=2, max_length=2)
+    # The calendar day of receipt is the business's: the company is in Minneapolis.
+    business_timezone: str = "America/Chicago"
+    # Residents of US states without a privacy law: honoured under the strictest common state
+    # rules (45 + 45 days, an appeal), as many companies do; false answers them on receipt.
+    honour_states_without_law: bool = True
     verification_ttl_days: int = Field(default=7, ge=1, le=30)
     verification_reminder_days: int = Field(default=2, ge=0, le=29)
     verification_max_attempts: int = Field(default=5, ge=1, le=20)
@@ -111,6 +117,11 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _business_timezone_exists(cls, value: str) -> str:
+        return known_timezone(value)
 
     @field_validator("eu_establishment")
     @classmethod

@@ -20,6 +20,22 @@ class Jurisdiction(StrEnum):
     US_TX = "US-TX"
     US_OR = "US-OR"
     US_FL = "US-FL"
+    US_MN = "US-MN"
+    US_MT = "US-MT"
+    US_DE = "US-DE"
+    US_IA = "US-IA"
+    US_NE = "US-NE"
+    US_NH = "US-NH"
+    US_NJ = "US-NJ"
+    US_TN = "US-TN"
+    US_MD = "US-MD"
+    US_IN = "US-IN"
+    US_KY = "US-KY"
+    US_RI = "US-RI"
+    # A US resident whose state has no consumer privacy law in force: honoured under the
+    # strictest common state rules when the HONOUR_STATES_WITHOUT_LAW setting says so (default),
+    # else answered on receipt. Either way the requester hears from us.
+    US_NO_STATE_LAW = "US"
     EU = "EU"
     GB = "GB"
     # Where the requester lives, no law this service applies gives them rights: the request
@@ -39,6 +55,22 @@ LAW_NAMES: Final[dict[Jurisdiction, str]] = {
     Jurisdiction.US_TX: "the Texas Data Privacy and Security Act",
     Jurisdiction.US_OR: "the Oregon Consumer Privacy Act",
     Jurisdiction.US_FL: "the Florida Digital Bill of Rights",
+    Jurisdiction.US_MN: "the Minnesota Consumer Data Privacy Act",
+    Jurisdiction.US_MT: "the Montana Consumer Data Privacy Act",
+    Jurisdiction.US_DE: "the Delaware Personal Data Privacy Act",
+    Jurisdiction.US_IA: "the Iowa Consumer Data Protection Act",
+    Jurisdiction.US_NE: "the Nebraska Data Privacy Act",
+    Jurisdiction.US_NH: "New Hampshire's consumer data privacy law (RSA 507-H)",
+    Jurisdiction.US_NJ: "the New Jersey Data Privacy Act",
+    Jurisdiction.US_TN: "the Tennessee Information Protection Act",
+    Jurisdiction.US_MD: "the Maryland Online Data Privacy Act",
+    Jurisdiction.US_IN: "the Indiana Consumer Data Protection Act",
+    Jurisdiction.US_KY: "the Kentucky Consumer Data Protection Act",
+    Jurisdiction.US_RI: "the Rhode Island Data Transparency and Privacy Protection Act",
+    Jurisdiction.US_NO_STATE_LAW: (
+        "our privacy policy, which gives residents of every US state the rights state privacy "
+        "laws give"
+    ),
     Jurisdiction.EU: "the GDPR",
     Jurisdiction.GB: "the UK GDPR",
 }

@@ -131,6 +131,10 @@ class Harness:
                 "link_token_secret": "test-link-secret-0123456789abcdef",
                 "payload_keys": TEST_PAYLOAD_KEYS,
                 "intake_api_keys": INTAKE_KEY,
+                # The shared server's clock starts at the wall clock: counting receipt days in
+                # UTC keeps every test's dates the same whatever the hour it runs at
+                # (tests/test_state_law_runs.py runs in the business's own time zone).
+                "business_timezone": "UTC",
                 **overrides,
             }
         )

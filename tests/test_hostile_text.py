@@ -365,6 +365,9 @@ def _unreachable() -> Any:
             {"X-Rights-Timestamp": "٣٣٣", "X-Rights-Signature": "v1=" + "0" * 64},
             401,
         ),
+        ("/v1/requests", {"Authorization": "Bearer " + "é" * 40}, 401),
+        ("/v1/requests", {"Authorization": "Bearer " + INTAKE_KEY[:-1] + "é"}, 401),
+        ("/v1/inbound/email", {"Authorization": "Basic " + "é" * 40}, 401),
     ],
 )
 async def test_non_ascii_tokens_and_signatures_are_refused_not_errors(
@@ -376,6 +379,7 @@ async def test_non_ascii_tokens_and_signatures_are_refused_not_errors(
         public_base_url=BASE,
         intake_api_keys=INTAKE_KEY,
         link_token_secret="test-link-secret-0123456789abcdef",
+        inbound_parse_credentials="inbound:secret-0123456789abcdef-0123456789",
     )
     registry = load_registry(ROOT / "config" / "providers.toml")
     app = create_app(
@@ -393,3 +397,13 @@ async def test_non_ascii_tokens_and_signatures_are_refused_not_errors(
             else:
                 response = await http.get(path)
     assert response.status_code == status, response.text
+
+
+def test_a_link_token_with_any_bytes_is_unequal_not_an_error() -> None:
+    """Pages refuse such tokens by format first; the comparison itself must hold as well."""
+    links = LinkTokens(b"test-link-secret-0123456789abcdef", BASE)
+    spec = LinkSpec(purpose=LinkPurpose.REPORT, nonce="n-1", expires_at=datetime.now(UTC))
+    real = links.token("req-00000001", spec)
+    assert links.matches("req-00000001", LinkPurpose.REPORT, "n-1", real)
+    for presented in ("é" * len(real), real[:-1] + "é", "\udcff" * 43, ""):
+        assert not links.matches("req-00000001", LinkPurpose.REPORT, "n-1", presented)

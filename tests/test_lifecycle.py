@@ -557,7 +557,7 @@ async def test_a_right_not_granted_is_answered_with_the_reason_and_recorded(
     assert harness.notice_kinds(rid) == ["not_granted"]
     text = harness.text(rid, "not_granted")
     assert "the Utah Consumer Privacy Act does not give a right to limit the use" in text
-    assert "access, deletion, opt out, portability" in text  # what Utah law does grant
+    assert "access, correction, deletion, opt out, portability" in text  # what Utah law grants
     assert "Utah Division of Consumer Protection" in text and "/appeal?token=" not in text
     with harness.records_engine.connect() as db:
         record = db.execute(sa.text("select status, denial_basis from compliance_records")).one()

@@ -58,7 +58,8 @@ RECEIVED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 RESIDENCE: dict[Jurisdiction, str | None] = {
     Jurisdiction.EU: "DE",
     Jurisdiction.GB: "GB",
-    Jurisdiction.UNCOVERED: "US-NV",
+    Jurisdiction.UNCOVERED: "JP",
+    Jurisdiction.US_NO_STATE_LAW: "US-NV",
     Jurisdiction.UNDETERMINED: None,
 }
 OPERATOR_KINDS = {

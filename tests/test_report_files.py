@@ -45,6 +45,16 @@ def test_confined_paths_stay_inside(tmp_path: Path) -> None:
             confined(folder, *parts)
 
 
+def test_a_link_planted_in_the_folder_cannot_lead_outside(tmp_path: Path) -> None:
+    """Names alone are safe; a symbolic link inside the folder is caught by resolving."""
+    folder = tmp_path / RID
+    folder.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (folder / "sources").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafeName, match="leaves the request's folder"):
+        confined(folder, "sources", "stripe.json")
+
+
 def test_a_categories_source_keeps_counts_only(tmp_path: Path) -> None:
     rows = [{"email": "maria.lopez@example.com", "body": "lab results"}] * 3
     total = write_source(

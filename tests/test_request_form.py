@@ -52,11 +52,14 @@ async def test_the_form_offers_what_each_law_grants(form_harness: Harness) -> No
 
     assert start.status_code == 200 and '<select id="residence"' in start.text
     assert 'name="type" value="deletion"' in start.text  # the chosen type is carried along
-    assert offered(utah.text) == ["access", "deletion", "portability", "opt_out"]
+    assert offered(utah.text) == ["access", "deletion", "correction", "portability", "opt_out"]
     assert 'value="deletion" checked' in utah.text
     assert "Utah Consumer Privacy Act protects you" in utah.text
-    assert len(offered(nevada.text)) == 6 and "None of the privacy laws we apply" in nevada.text
+    # Nevada has no consumer privacy law in force: honoured under the common state rules.
+    assert offered(nevada.text) == ["access", "deletion", "correction", "portability", "opt_out"]
+    assert "Your state has no consumer privacy law in force" in nevada.text
     assert japan.status_code == 200 and 'name="residence" value="JP"' in japan.text
+    assert len(offered(japan.text)) == 6 and "None of the privacy laws we apply" in japan.text
     assert nonsense.status_code == 400 and 'id="residence-error"' in nonsense.text
 
 

@@ -32,6 +32,7 @@ from rights.models import (
     VerificationOutcome,
 )
 from rights.plans import RequestPlan
+from rights.receipt_day import receipt_day
 from rights.terms import RequestType
 from workflows import effects, patches
 from workflows.case_file import CaseFile
@@ -155,7 +156,7 @@ class RequesterAnswers:
         window.answered = True
         self._appeal = filing
         self._appeal_id = str(workflow.uuid4())
-        received = workflow.now().date()
+        received = receipt_day(workflow.now(), self._policy.business_timezone)
         due = due_dates(
             self._request.jurisdiction,
             RequestType.APPEAL,

@@ -29,6 +29,7 @@ from rights.models import (
     StepName,
     StepStatus,
 )
+from rights.receipt_day import receipt_day
 from rights.remedies import remedies_for
 from rights.residence import country_of
 from rights.terms import RequestType
@@ -47,7 +48,7 @@ class AppealWorkflow(DeadlineExtension):
         due = due_dates(
             original.jurisdiction,
             RequestType.APPEAL,
-            workflow.now().date(),
+            receipt_day(workflow.now(), input.policy.business_timezone),
             eu_establishment=input.policy.eu_establishment,
         )
         self._case_file = CaseFile.of_appeal(input.appeal_id, original, input.filing.channel, due)

@@ -23,3 +23,7 @@ APPEALS = "0.3.0-appeals"
 
 # 0.3.0: when an agent's proof is rejected, the consumer is told too (11 CCR §7063).
 AGENT_REJECTION_TOLD = "0.3.0-agent-rejection-told"
+
+# 0.4.0: the rules are effective-dated. A Utah correction is carried out from 1 July 2026
+# (H.B. 418); a run that began before this release had already answered it as not granted.
+DATED_LAW = "0.4.0-dated-law"

@@ -12,14 +12,14 @@ saying why and what the requester can do. Mixed into `RightsRequestWorkflow`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from rights.activity_inputs import NoticeFacts
 from rights.challenges import REFUSED_WRONG_TOKEN, Challenge
-from rights.deadlines import RightNotGranted, answered_on_receipt, due_dates
+from rights.deadlines import RightNotGranted, dates_or_refusal
 from rights.models import (
     NoticeKind,
     RequestPolicy,
@@ -51,6 +51,7 @@ class LearnsResidence:
     _fulfilment: Fulfilment
     _deadlines: DeadlineWatch
     _not_granted: RightNotGranted | None
+    _received: date
     _verified_standard: VerificationStandard
     _wait_for: Callable[..., Awaitable[bool]]
     _tell_refusal: Callable[..., Awaitable[None]]
@@ -105,14 +106,13 @@ class LearnsResidence:
         )
         self._request = request
         self._plan = plan_for(request)
-        received = request.received_at.date()
-        try:
-            due = due_dates(
-                jurisdiction, request.type, received, eu_establishment=self._policy.eu_establishment
-            )
-        except RightNotGranted as refusal:
-            self._not_granted = refusal
-            due = answered_on_receipt(jurisdiction, request.type, received)
+        due, self._not_granted = dates_or_refusal(
+            jurisdiction,
+            request.type,
+            self._received,
+            eu_establishment=self._policy.eu_establishment,
+            honour_states_without_law=self._policy.honour_states_without_law,
+        )
         self._case_file.settle_law(jurisdiction, due, self._plan.verification)
         self._notifier.request = request
         self._fulfilment = Fulfilment(

@@ -26,7 +26,13 @@ from rights.activity_inputs import (
     WriteRecordInput,
 )
 from rights.challenges import Challenge
-from rights.deadlines import RightNotGranted, answered_on_receipt, due_dates, granted_rights
+from rights.deadlines import (
+    RightNotGranted,
+    answered_on_receipt,
+    dates_or_refusal,
+    due_dates,
+    granted_rights,
+)
 from rights.models import (
     AppealInput,
     AppealOutcome,
@@ -42,9 +48,10 @@ from rights.models import (
     workflow_id,
 )
 from rights.plans import AccessAnswer, access_answer, plan_for
+from rights.receipt_day import receipt_day
 from rights.remedies import appeals_granted, remedies_for
 from rights.residence import country_of
-from rights.terms import SUBMITTABLE, RequestType, VerificationStandard
+from rights.terms import SUBMITTABLE, Jurisdiction, RequestType, VerificationStandard
 from workflows import effects, patches
 from workflows.answers import RequesterAnswers
 from workflows.appeal import AppealWorkflow
@@ -68,18 +75,21 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         self._policy = input.policy
         self._plan = plan_for(input.request)
         request = input.request
-        received = request.received_at.date()
-        self._not_granted: RightNotGranted | None = None
-        try:
-            due = due_dates(
-                request.jurisdiction,
-                request.type,
-                received,
-                eu_establishment=input.policy.eu_establishment,
-            )
-        except RightNotGranted as refusal:
-            self._not_granted = refusal
-            due = answered_on_receipt(request.jurisdiction, request.type, received)
+        self._received = receipt_day(request.received_at, input.policy.business_timezone)
+        due, self._not_granted = dates_or_refusal(
+            request.jurisdiction,
+            request.type,
+            self._received,
+            eu_establishment=input.policy.eu_establishment,
+            honour_states_without_law=input.policy.honour_states_without_law,
+        )
+        if (
+            request.jurisdiction is Jurisdiction.US_UT
+            and request.type is RequestType.CORRECTION
+            and not workflow.patched(patches.DATED_LAW)
+        ):
+            self._not_granted = RightNotGranted(request.jurisdiction, request.type)
+            due = answered_on_receipt(request.jurisdiction, request.type, self._received)
         self._case_file = CaseFile.of_request(request, due, self._plan.verification)
         self._notifier = Notifier(input.request, self._case_file)
         self._fulfilment = Fulfilment(
@@ -243,7 +253,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
             reason = self._case_file.state.denial_reason
             await self._tell_refusal(NoticeKind.DENIED, NoticeFacts(reason=reason))
         elif final is RequestStatus.NOT_GRANTED:
-            granted = granted_rights(self._request.jurisdiction)
+            granted = granted_rights(self._request.jurisdiction, self._received)
             alternatives = [right.value.replace("_", " ") for right in SUBMITTABLE & granted]
             await self._tell_refusal(
                 NoticeKind.NOT_GRANTED,
@@ -327,7 +337,11 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
 
     def _appeal_link(self) -> LinkSpec | None:
         """A link to appeal, where the law grants an appeal and none was heard yet."""
-        if self._appeal is not None or not appeals_granted(self._request.jurisdiction):
+        if self._appeal is not None or not appeals_granted(
+            self._request.jurisdiction,
+            self._received,
+            honour_states_without_law=self._policy.honour_states_without_law,
+        ):
             return None
         if not workflow.patched(patches.APPEALS):
             return None
@@ -370,7 +384,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         appeal_due = due_dates(
             state.jurisdiction,
             RequestType.APPEAL,
-            workflow.now().date(),
+            receipt_day(workflow.now(), self._policy.business_timezone),
             eu_establishment=self._policy.eu_establishment,
         )
         self._case_file.appeal_filed(

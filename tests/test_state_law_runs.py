@@ -1,0 +1,126 @@
+"""Requests under the newer state laws, run end to end on the time-skipping server."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from client import rights_requests
+from dev.sample_service import accounts
+from rights.models import (
+    CorrectionItem,
+    OperatorNote,
+    OutcomeStatus,
+    ProviderTaskDone,
+    ReconfirmationAnswer,
+    RequestStatus,
+    VerificationOutcome,
+)
+from rights.terms import Jurisdiction, RequestType
+from tests.harness import Harness, verify
+from tests.test_lifecycle import close_paper_archive
+
+
+async def test_a_minnesota_deletion_runs_on_the_minnesota_act(harness: Harness) -> None:
+    request = await harness.submit(RequestType.DELETION, jurisdiction=Jurisdiction.US_MN)
+    rid = request.request_id
+    await verify(harness, rid)
+    await harness.wait_for_notice(rid, "deletion_reconfirmation")
+    answer = await rights_requests.confirm_deletion(
+        harness.client,
+        rid,
+        ReconfirmationAnswer(token=harness.link_token(rid, "deletion_reconfirmation")),
+    )
+    assert answer.outcome is VerificationOutcome.VERIFIED
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "minnesota_deletion_completed")
+    await harness.wait_for_notice(rid, "completed")
+    # Records kept by law are a partial refusal: the appeal link works for the window.
+    await harness.env.sleep(timedelta(days=harness.settings.appeal_window_days, hours=1))
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    completed = harness.text(rid, "completed")
+    assert f"/r/{rid}/appeal?token=" in completed
+    assert "Minnesota Attorney General" in completed
+    received = final.due_dates.received
+    assert final.respond_by == received + timedelta(days=45)
+    assert "§325M.14" in final.due_dates.legal_basis.respond_by
+    receipt = harness.text(rid, "receipt")
+    assert f"respond by {final.respond_by.isoformat()} (Minn. Stat. §325M.14 subd. 4)" in receipt
+    with harness.records_engine.connect() as db:
+        record = db.execute(sa.text("select jurisdiction, status from compliance_records")).one()
+    assert (record.jurisdiction, record.status) == ("US-MN", "completed")
+
+
+async def test_a_resident_of_a_state_without_a_law_is_honoured(harness: Harness) -> None:
+    request = await harness.submit(
+        RequestType.ACCESS, jurisdiction=Jurisdiction.US_NO_STATE_LAW, residence="US-NV"
+    )
+    rid = request.request_id
+    await verify(harness, rid)
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "no_state_law_access_honoured")
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    assert harness.notice_kinds(rid)[0] == "receipt"
+    assert final.respond_by == final.due_dates.received + timedelta(days=45)
+    assert "our privacy policy" in final.due_dates.legal_basis.respond_by
+
+
+async def test_a_resident_of_a_state_without_a_law_is_answered_when_not_honoured(
+    harness: Harness,
+) -> None:
+    harness.settings = harness.settings.model_copy(update={"honour_states_without_law": False})
+    request = await harness.submit(
+        RequestType.ACCESS, jurisdiction=Jurisdiction.US_NO_STATE_LAW, residence="US-NV"
+    )
+    rid = request.request_id
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.NOT_GRANTED
+    assert harness.notice_kinds(rid) == ["not_granted"]
+    text = harness.text(rid, "not_granted")
+    assert "the state where you live has no consumer privacy law in force" in text
+    assert "https://reportfraud.ftc.gov/" in text
+
+
+async def test_an_evening_receipt_in_minneapolis_counts_from_that_day(harness: Harness) -> None:
+    harness.settings = harness.settings.model_copy(update={"business_timezone": "America/Chicago"})
+    # 9:30 pm on 2 December in Minneapolis is 03:30 on 3 December in UTC.
+    evening = datetime(2026, 12, 3, 3, 30, tzinfo=UTC)
+    request = await harness.submit(
+        RequestType.DELETION, jurisdiction=Jurisdiction.US_MN, received_at=evening
+    )
+    rid = request.request_id
+    state = await harness.wait_for(rid, lambda s: bool(s.notices))
+
+    assert state.due_dates.received == date(2026, 12, 2)
+    assert state.respond_by == date(2027, 1, 16)
+    await rights_requests.withdraw(harness.client, rid, OperatorNote(note="test over"))
+    await harness.result(rid)
+
+
+async def test_a_utah_correction_is_carried_out_since_1_july_2026(harness: Harness) -> None:
+    """Utah Code §13-61-201(4), from 2025 H.B. 418; before that day it is answered on receipt
+    (tests/test_state_laws.py shows the boundary)."""
+    corrections = [CorrectionItem(field="phone", corrected_value="+1 415 555 0199")]
+    request = await harness.submit(
+        RequestType.CORRECTION, jurisdiction=Jurisdiction.US_UT, corrections=corrections
+    )
+    rid = request.request_id
+    await verify(harness, rid)
+    await harness.wait_for(rid, lambda s: any(t.provider == "paper-archive" for t in s.open_tasks))
+    await rights_requests.provider_task_done(
+        harness.client, rid, ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.DONE)
+    )
+    harness.save_history_if_recording(rid, "utah_correction_completed")
+    final = await harness.result(rid)
+
+    assert final.due_dates.received >= date(2026, 7, 1)
+    assert final.status is RequestStatus.COMPLETED
+    assert harness.notice_kinds(rid)[0] == "receipt"
+    with harness.service_engine.connect() as db:
+        assert db.execute(sa.select(accounts.c.phone)).scalar() == "+1 415 555 0199"
