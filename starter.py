@@ -24,6 +24,7 @@ from rights.correspondence import ComplaintReply, TriageDone
 from rights.deadlines import RightNotGranted, due_dates
 from rights.models import (
     Agent,
+    AgentRole,
     AppealDecision,
     AppealFiling,
     Channel,
@@ -120,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--agent-name")
     submit.add_argument("--agent-email")
     submit.add_argument("--agent-authorization-url")
+    submit.add_argument(
+        "--agent-role",
+        type=_choice(AgentRole, "agent role"),
+        default=AgentRole.AUTHORIZED_AGENT,
+        help="parent_or_guardian for a parent or guardian acting for a minor",
+    )
     submit.add_argument("--request-id")
 
     commands.add_parser("status", help="the request step by step").add_argument("request_id")
@@ -214,6 +221,7 @@ def new_request(args: argparse.Namespace) -> NewRequest:
             full_name=args.agent_name or "",
             email=args.agent_email or "",
             authorization_url=args.agent_authorization_url,
+            acts_as=args.agent_role,
         )
     return NewRequest(
         type=args.type,

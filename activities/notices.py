@@ -23,7 +23,7 @@ from logs import request_context
 from rights.activity_inputs import ActivityName, NoticeDelivery, NoticeFacts, SendNoticeInput
 from rights.challenges import hash_token
 from rights.links import LinkTokens
-from rights.models import Recipient
+from rights.models import Recipient, RightsRequest
 from rights.notice_content import refuses
 from rights.plans import ACCESS_ANSWER_WORDS
 from rights.remedies import remedies_for
@@ -131,7 +131,9 @@ class NoticeActivities:
         """The message for `input`, as it would be sent (the token is the link's own)."""
         request = input.request
         recipient = {
-            Recipient.REQUESTER: request.requester,
+            Recipient.REQUESTER: request.agent
+            if isinstance(request, RightsRequest) and request.agent and request.agent.is_guardian
+            else request.requester,
             Recipient.AGENT: request.agent or request.requester,
         }.get(input.recipient)
         to_address = recipient.email if recipient else self._settings.operator_email

@@ -43,6 +43,7 @@ from rights.activity_inputs import (
 from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ACCESS_ANSWER_WORDS, AccessAnswer, ReportFormat
 from rights.registry import ProviderEntry, Registry
+from rights.terms import Jurisdiction
 
 log = structlog.get_logger()
 
@@ -84,6 +85,8 @@ class ReportActivities:
             },
             "outcomes": [outcome.model_dump(mode="json") for outcome in input.outcomes],
         }
+        if input.request.jurisdiction is Jurisdiction.US_MN:
+            report["third_parties"] = third_parties(report["categories"])
         written = [self._write(confined(folder, "report.json"), json.dumps(report, indent=2))]
         if ReportFormat.CSV in input.formats and pieces:
             written.append(self._write_export(folder, report))
@@ -157,6 +160,28 @@ class ReportActivities:
                     name = confined(Path("csv"), f"{source['provider']}-{table}.csv")
                     archive.writestr(str(name), _csv(rows))
         return str(path.relative_to(self._reports_dir))
+
+
+def third_parties(categories: list[dict[str, Any]]) -> dict[str, Any]:
+    """Minnesota's list of the specific parties the person's data went to (Minn. Stat.
+    §325M.14 subd. 1(h)): every recipient named where we hold or may hold their data, each
+    with its role as the registry gives it."""
+    named = sorted(
+        {
+            recipient
+            for item in categories
+            if item["holds"] != "no"
+            for recipient in item["recipients"]
+        }
+    )
+    return {
+        "basis": "Minn. Stat. §325M.14 subd. 1(h)",
+        "explanation": (
+            "The parties your personal data was disclosed to, by name. Those marked as our "
+            "service providers receive it only to do work for us under contract."
+        ),
+        "recipients": named,
+    }
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:

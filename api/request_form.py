@@ -26,9 +26,17 @@ from api.throttle import Limit
 from client import rights_requests
 from rights.deadlines import granted_rights
 from rights.models import Agent, Channel, NewRequest, Requester, RightsRequest
+from rights.plans import plan_for
 from rights.receipt_day import receipt_day
 from rights.residence import EEA_COUNTRY_NAMES, US_STATE_NAMES, jurisdiction_for_residence
-from rights.terms import LAW_NAMES, RIGHT_WORDS, SUBMITTABLE_IN_ORDER, Jurisdiction, RequestType
+from rights.terms import (
+    LAW_NAMES,
+    RIGHT_WORDS,
+    SUBMITTABLE_IN_ORDER,
+    Jurisdiction,
+    RequestType,
+    VerificationStandard,
+)
 from rights.text import name_problem
 
 router = APIRouter(include_in_schema=False)
@@ -334,7 +342,7 @@ def sent_page(
     kind = new.type.value.replace("_", " ")
     if new.type not in granted_today(ctx, new.jurisdiction):
         next_step = "We will email you our answer shortly, with what you can do."
-    elif new.type in (RequestType.OPT_OUT, RequestType.LIMIT_SENSITIVE):
+    elif plan_for(new).verification is VerificationStandard.NONE:
         next_step = "We have emailed you a receipt, and will act on it without further proof."
     else:
         next_step = (

@@ -25,6 +25,9 @@ accounts = sa.Table(
     sa.Column("postal_code", sa.String(16)),
     sa.Column("sale_opt_out", sa.Boolean, nullable=False, default=False),
     sa.Column("limit_sensitive_use", sa.Boolean, nullable=False, default=False),
+    # GDPR Art. 18 restriction and Art. 21 objection / Art. 7(3) consent withdrawn.
+    sa.Column("processing_restricted", sa.Boolean, nullable=False, default=False),
+    sa.Column("processing_objected", sa.Boolean, nullable=False, default=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 appointments = sa.Table(
@@ -89,6 +92,8 @@ def add_person(
                 postal_code=postal_code,
                 sale_opt_out=False,
                 limit_sensitive_use=False,
+                processing_restricted=False,
+                processing_objected=False,
                 created_at=created,
             )
         ).inserted_primary_key[0]  # type: ignore[index]

@@ -20,7 +20,12 @@ Counting conventions
   year no ``holidays`` calendar covers (after 2100) is refused rather than counted without it.
 - Every law here wants the extension notice within the first period ("within the first 45
   days", "within one month of receipt"), so ``extension_notice_by`` equals ``respond_by``.
-- Clock pauses (awaiting authentication, UK Art. 12A clarification) are not modelled here.
+- Clock pauses: in the UK the time to respond begins only once the controller has the
+  information it asked for to confirm identity (UK GDPR Art. 12A, inserted by the Data (Use and
+  Access) Act 2025, from 19 June 2026): ``restarted`` counts a GB request's dates again from
+  the day identity was confirmed. The EU's Art. 12(3) counts from receipt and the product takes
+  that stricter reading: EU requests do not pause. Clarification pauses are not modelled (the
+  service asks requesters nothing else before acting).
 
 Which rights each jurisdiction grants
 - California ``portability`` is the request to know answered in a portable format, so it has
@@ -30,7 +35,8 @@ Which rights each jurisdiction grants
   period and extension of every consumer request, as the statutes set no other; it is an outer
   bound (Colorado Rule 4.03(A): "as soon as feasibly possible").
 - ``opt_out`` in EU and GB is the Art. 21(2)-(3) objection to direct marketing, on Art. 12(3)
-  timing. ``restriction`` and ``objection`` exist only there; ``limit_sensitive`` only in
+  timing. ``restriction`` (Art. 18), ``objection`` (Art. 21(1)) and ``consent_withdrawal``
+  (Art. 7(3)) exist only there; ``limit_sensitive`` only in
   California (other states protect sensitive data by opt-in consent, not a request right).
 - Utah's ``correction`` (2025 H.B. 418, Utah Code §13-61-201(4)) applies to requests received
   from 1 July 2026, on the Act's 45 + 45 days.
@@ -309,7 +315,14 @@ _GB = Rule(
 
 _KNOW = (RequestType.ACCESS, RequestType.DELETION, RequestType.CORRECTION, RequestType.PORTABILITY)
 _STATE_RIGHTS = (*_KNOW, RequestType.OPT_OUT)
-_GDPR_RIGHTS = (*_STATE_RIGHTS, RequestType.RESTRICTION, RequestType.OBJECTION)
+# GDPR Arts 18, 21 and 7(3) (UK GDPR the same): restriction, objection and withdrawing consent
+# are answered on the Art. 12(3) clock like every other right.
+_GDPR_RIGHTS = (
+    *_STATE_RIGHTS,
+    RequestType.RESTRICTION,
+    RequestType.OBJECTION,
+    RequestType.CONSENT_WITHDRAWAL,
+)
 
 
 def _with_appeal(
@@ -509,6 +522,35 @@ def dates_or_refusal(
         return due_dates(jurisdiction, right, received, eu_establishment=eu_establishment), None
     except RightNotGranted as refusal:
         return answered_on_receipt(jurisdiction, right, received), refusal
+
+
+UK_IDENTITY_PAUSE_FROM: Final = date(2026, 6, 19)
+"""UK GDPR Art. 12A, as inserted by the Data (Use and Access) Act 2025: requests received from
+this day wait for the requester's identity without their clock running."""
+
+
+def clock_waits_for_identity(jurisdiction: Jurisdiction, received: date) -> bool:
+    """Whether the time to respond starts only once the requester's identity is confirmed."""
+    return jurisdiction is Jurisdiction.GB and received >= UK_IDENTITY_PAUSE_FROM
+
+
+def restarted(due: DueDates, day: date, *, eu_establishment: str = "IE") -> DueDates:
+    """`due` counted again from `day`, when the clock restarts; the receipt day stays."""
+    again = due_dates(due.jurisdiction, due.type, day, eu_establishment=eu_establishment)
+    basis = again.legal_basis
+    since = f"counted from {day.isoformat()}, when we confirmed who you are (UK GDPR Art. 12A)"
+    return again.model_copy(
+        update={
+            "received": due.received,
+            "acknowledge_by": due.acknowledge_by,
+            "legal_basis": basis.model_copy(
+                update={
+                    "acknowledge_by": due.legal_basis.acknowledge_by,
+                    "respond_by": f"{basis.respond_by}; {since}",
+                }
+            ),
+        }
+    )
 
 
 def answered_on_receipt(jurisdiction: Jurisdiction, right: RequestType, received: date) -> DueDates:

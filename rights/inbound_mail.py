@@ -48,10 +48,6 @@ class IgnoreReason(StrEnum):
     BOUNCE = "bounce"
 
 
-CONSENT_WITHDRAWAL: Final = "consent_withdrawal"
-"""The GDPR's withdrawal of consent: read, but not yet a request type of its own."""
-
-
 @dataclass(frozen=True)
 class InboundMessage:
     """The parts of an email the rules read; the raw message stays with the endpoint."""
@@ -83,7 +79,7 @@ def _phrases(*words: str) -> re.Pattern[str]:
     return re.compile("|".join(rf"\b{re.escape(word)}" for word in words), re.IGNORECASE)
 
 
-REQUEST_PHRASES: Final[dict[RequestType | str, re.Pattern[str]]] = {
+REQUEST_PHRASES: Final[dict[RequestType, re.Pattern[str]]] = {
     RequestType.DELETION: _phrases(
         "delete", "deletion", "erase", "erasure", "remove my data", "remove my information",
         "right to be forgotten", "eliminar", "borrar", "supprimer", "effacer", "löschen",
@@ -109,7 +105,7 @@ REQUEST_PHRASES: Final[dict[RequestType | str, re.Pattern[str]]] = {
         "restrict the processing", "restrict processing", "restriction of processing"
     ),
     RequestType.OBJECTION: _phrases("object to", "objection to"),
-    CONSENT_WITHDRAWAL: _phrases(
+    RequestType.CONSENT_WITHDRAWAL: _phrases(
         "withdraw my consent", "withdraw consent", "revoke my consent", "no longer consent"
     ),
 }  # fmt: skip
@@ -186,7 +182,7 @@ def read_message(message: InboundMessage, our_domain: str) -> MessageReading:
         return MessageReading(Reading.CHOOSE_REQUEST)
     if len(asked) == 1:
         right = asked[0]
-        if isinstance(right, RequestType) and right in SUBMITTABLE:
+        if right in SUBMITTABLE:
             return MessageReading(
                 Reading.REQUEST, type=right, jurisdiction=jurisdiction, residence=residence
             )

@@ -63,8 +63,21 @@ class Requester(Person):
     residence: Annotated[str, Field(min_length=2, max_length=10)] | None = None
 
 
+class AgentRole(StrEnum):
+    AUTHORIZED_AGENT = "authorized_agent"
+    # A parent or legal guardian acting for a minor: the privacy team reviews the proof of
+    # guardianship (and who the guardian is), and that review stands in for the minor's own
+    # verification; every notice goes to the guardian.
+    PARENT_OR_GUARDIAN = "parent_or_guardian"
+
+
 class Agent(Person):
     authorization_url: Annotated[str, Field(max_length=2000)] | None = None
+    acts_as: AgentRole = AgentRole.AUTHORIZED_AGENT
+
+    @property
+    def is_guardian(self) -> bool:
+        return self.acts_as is AgentRole.PARENT_OR_GUARDIAN
 
 
 class CorrectionItem(Model):
@@ -213,6 +226,8 @@ class NoticeKind(StrEnum):
     AGENT_REJECTED = "agent_rejected"
     VERIFICATION = "verification"
     VERIFICATION_REMINDER = "verification_reminder"
+    # UK: identity confirmed; the time to respond runs from that day (UK GDPR Art. 12A).
+    CLOCK_RESTARTED = "clock_restarted"
     UNVERIFIABLE = "unverifiable"
     DELETION_RECONFIRMATION = "deletion_reconfirmation"
     NOT_RECONFIRMED = "not_reconfirmed"
@@ -340,6 +355,15 @@ class AppealSummary(Model):
     decided_at: datetime | None = None
 
 
+class ClockPause(BaseModel):
+    """Days the law did not count because the request waited on its requester."""
+
+    reason: str
+    paused_on: date
+    restarted_on: date
+    respond_by: date
+
+
 class RequestState(BaseModel):
     """What the `status` query returns: the whole run, step by step, with no personal data."""
 
@@ -367,6 +391,7 @@ class RequestState(BaseModel):
     # Whether the refusal's appeal link takes an appeal now: the run's own clock decides.
     appeal_window_open: bool = False
     appeal: AppealSummary | None = None
+    clock_pauses: list[ClockPause] = []
 
 
 # What a link token can look like: URL-safe base64, ASCII only (links carry 43 characters).

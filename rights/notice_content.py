@@ -102,6 +102,7 @@ REQUIRED_CONTENT: Final[dict[Case, Row]] = {
     Case(K.RECEIPT): _row(E.RESPOND_BY, reach=LAWS | _UNDETERMINED),
     Case(K.VERIFICATION): _row(E.ACTION_LINK),
     Case(K.VERIFICATION_REMINDER): _row(E.ACTION_LINK),
+    Case(K.CLOCK_RESTARTED): _row(E.RESPOND_BY, E.REASON, reach=frozenset({Jurisdiction.GB})),
     Case(K.DELETION_RECONFIRMATION, _DELETION): _row(E.ACTION_LINK),
     Case(K.NOT_RECONFIRMED, _DELETION): _row(E.NEXT_STEPS),
     Case(K.EXTENSION): _row(E.EXTENSION),

@@ -6,7 +6,8 @@ providers to do and whether a report goes back; so a new right is one row here.
 Verification standards follow 11 CCR §7062: a "reasonable degree of certainty" is two matching
 data points (the email address proven by the link, plus one more); a "reasonably high degree" is
 three, plus, in California, a signed declaration under penalty of perjury. Opt-out and limit
-requests need no verification (11 CCR §§7026, 7027(e), §7060(b)).
+requests need no verification (11 CCR §§7026, 7027(e), §7060(b)), nor does withdrawing consent
+(GDPR Art. 7(3)); restriction and objection ask for the reasonable degree (Art. 12(6)).
 
 Access answers by standard. In California a request to know is answered with the categories of
 information (Cal. Civ. Code §1798.110(a)(1)-(4), at the reasonable degree) unless the requester
@@ -22,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from rights.models import RightsRequest
+from rights.models import NewRequest
 from rights.terms import Jurisdiction, RequestType, VerificationStandard
 
 
@@ -32,6 +33,10 @@ class ProviderAction(StrEnum):
     CORRECT = "correct"
     OPT_OUT = "opt_out"
     LIMIT_SENSITIVE = "limit_sensitive"
+    # GDPR Art. 18: keep the data, but use it for nothing else until the restriction is lifted.
+    RESTRICT = "restrict"
+    # GDPR Arts 21(1) and 7(3): stop processing on legitimate interests, or on consent withdrawn.
+    STOP_PROCESSING = "stop_processing"
 
 
 class AccessAnswer(StrEnum):
@@ -112,6 +117,22 @@ _PLANS: dict[RequestType, RequestPlan] = {
         reconfirm_deletion=False,
         action=ProviderAction.LIMIT_SENSITIVE,
     ),
+    # Restriction and objection change what is done with the person's data, so the request is
+    # confirmed as theirs (GDPR Art. 12(6)); consent is withdrawn as easily as it was given
+    # (Art. 7(3)), without proof beyond the address it came from.
+    RequestType.RESTRICTION: RequestPlan(
+        VerificationStandard.REASONABLE, reconfirm_deletion=False, action=ProviderAction.RESTRICT
+    ),
+    RequestType.OBJECTION: RequestPlan(
+        VerificationStandard.REASONABLE,
+        reconfirm_deletion=False,
+        action=ProviderAction.STOP_PROCESSING,
+    ),
+    RequestType.CONSENT_WITHDRAWAL: RequestPlan(
+        VerificationStandard.NONE,
+        reconfirm_deletion=False,
+        action=ProviderAction.STOP_PROCESSING,
+    ),
 }
 
 # Data points (beyond the email address the link proves) per standard.
@@ -136,9 +157,13 @@ def access_answer(plan: RequestPlan, verified: VerificationStandard) -> AccessAn
     return AccessAnswer.CATEGORIES_FALLBACK
 
 
-def plan_for(request: RightsRequest) -> RequestPlan:
+def plan_for(request: NewRequest) -> RequestPlan:
     """The plan for `request`: verification, reconfirmation, action and report."""
     plan = _PLANS[request.type]
+    if request.agent is not None and request.agent.is_guardian:
+        # The privacy team's review of the guardian's proof is the verification: a minor is
+        # not asked to prove who they are.
+        return replace(plan, verification=VerificationStandard.NONE)
     asks_for_pieces = request.specific_pieces or request.jurisdiction is not Jurisdiction.US_CA
     if request.type is RequestType.ACCESS and asks_for_pieces:
         return replace(

@@ -86,6 +86,7 @@ class RequestType(StrEnum):
     LIMIT_SENSITIVE = "limit_sensitive"
     RESTRICTION = "restriction"
     OBJECTION = "objection"
+    CONSENT_WITHDRAWAL = "consent_withdrawal"
     APPEAL = "appeal"
 
 
@@ -96,6 +97,9 @@ SUBMITTABLE_IN_ORDER: Final = (
     RequestType.PORTABILITY,
     RequestType.OPT_OUT,
     RequestType.LIMIT_SENSITIVE,
+    RequestType.RESTRICTION,
+    RequestType.OBJECTION,
+    RequestType.CONSENT_WITHDRAWAL,
 )
 """The rights carried out end to end, in the order forms and notices list them."""
 SUBMITTABLE: Final = frozenset(SUBMITTABLE_IN_ORDER)
@@ -109,6 +113,7 @@ RIGHT_WORDS: Final[dict[RequestType, str]] = {
     RequestType.LIMIT_SENSITIVE: "to limit the use of your sensitive personal information",
     RequestType.RESTRICTION: "to restrict the processing of your personal data",
     RequestType.OBJECTION: "to object to the processing of your personal data",
+    RequestType.CONSENT_WITHDRAWAL: "to withdraw your consent to the processing of your data",
     RequestType.APPEAL: "to appeal our decision",
 }
 """Each right in the words a notice uses for it."""

@@ -343,8 +343,6 @@ def no_run_started(harness: Harness, starts: StartRecorder) -> None:
          "details", "an appeal gives the requester's reasons"),
         ({"type": "appeal", "details": "I disagree"},
          "appeal_of", "an appeal names the request it appeals"),
-        ({"type": "restriction", "jurisdiction": "EU"},
-         "type", "restriction requests cannot be submitted yet"),
         ({"corrections": [{"field": "phone", "corrected_value": "1"}]},
          "corrections", "only a correction request may carry corrections"),
         ({"requester": {"email": MARIA[0], "full_name": "Maria\nClick here", "residence": "US-CA"}},

@@ -288,6 +288,7 @@ def test_gdpr_opt_out_is_the_direct_marketing_objection_on_the_one_month_clock(
         *[(state, R.LIMIT_SENSITIVE) for state in US_STATES],
         *[(state, R.RESTRICTION) for state in (J.US_CA, *US_STATES)],
         *[(state, R.OBJECTION) for state in (J.US_CA, *US_STATES)],
+        *[(state, R.CONSENT_WITHDRAWAL) for state in (J.US_CA, *US_STATES)],
     ],
 )
 def test_a_right_the_law_does_not_grant_is_refused_by_name(
@@ -317,7 +318,7 @@ def test_granted_rights_per_jurisdiction() -> None:
     for jurisdiction in (J.US_CO, J.US_CT, J.US_VA, J.US_TX, J.US_OR, J.US_FL, J.US_MN):
         assert granted_rights(jurisdiction, on) == {*state, R.APPEAL}
     assert granted_rights(J.EU, on) == granted_rights(J.GB, on)
-    assert granted_rights(J.EU, on) == {*state, R.RESTRICTION, R.OBJECTION}
+    assert granted_rights(J.EU, on) == {*state, R.RESTRICTION, R.OBJECTION, R.CONSENT_WITHDRAWAL}
 
 
 # --- Inputs ---------------------------------------------------------------------------------

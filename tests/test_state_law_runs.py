@@ -9,17 +9,22 @@ import sqlalchemy as sa
 from client import rights_requests
 from dev.sample_service import accounts
 from rights.models import (
+    Agent,
+    AgentRole,
     CorrectionItem,
+    DataPoint,
     OperatorNote,
     OutcomeStatus,
     ProviderTaskDone,
     ReconfirmationAnswer,
     RequestStatus,
+    StepStatus,
+    VerificationAnswer,
     VerificationOutcome,
 )
 from rights.terms import Jurisdiction, RequestType
-from tests.harness import Harness, verify
-from tests.test_lifecycle import close_paper_archive
+from tests.harness import MARIA, Harness, verify
+from tests.test_lifecycle import close_paper_archive, report_of
 
 
 async def test_a_minnesota_deletion_runs_on_the_minnesota_act(harness: Harness) -> None:
@@ -124,3 +129,83 @@ async def test_a_utah_correction_is_carried_out_since_1_july_2026(harness: Harne
     assert harness.notice_kinds(rid)[0] == "receipt"
     with harness.service_engine.connect() as db:
         assert db.execute(sa.select(accounts.c.phone)).scalar() == "+1 415 555 0199"
+
+
+async def test_a_minnesota_access_lists_the_parties_the_data_went_to(harness: Harness) -> None:
+    """Minn. Stat. §325M.14 subd. 1(h): the specific third parties, by name."""
+    request = await harness.submit(RequestType.ACCESS, jurisdiction=Jurisdiction.US_MN)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    await rights_requests.answer_verification(
+        harness.client,
+        rid,
+        VerificationAnswer(
+            token=harness.link_token(rid, "verification"),
+            data_points={DataPoint.PHONE: MARIA[2], DataPoint.DATE_OF_BIRTH: MARIA[3]},
+        ),
+    )
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "minnesota_access_third_parties")
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    report = report_of(harness, rid)
+    listed = report["third_parties"]
+    assert listed["basis"] == "Minn. Stat. §325M.14 subd. 1(h)"
+    # The service database holds Maria's data; the paper archive was searched and had none.
+    assert listed["recipients"] == ["our cloud hosting provider, as our service provider"]
+    async with harness.pages() as http:
+        page = await http.get(
+            f"/r/{rid}/report", params={"token": harness.link_token(rid, "completed")}
+        )
+    assert page.status_code == 200
+    assert "Who received your information" in page.text
+    assert "our cloud hosting provider, as our service provider" in page.text
+
+
+async def test_a_california_access_has_no_minnesota_list(harness: Harness) -> None:
+    request = await harness.submit(RequestType.ACCESS, jurisdiction=Jurisdiction.US_CA)
+    rid = request.request_id
+    await verify(harness, rid)
+    await close_paper_archive(harness, rid)
+    await harness.result(rid)
+    assert "third_parties" not in report_of(harness, rid)
+
+
+async def test_a_guardians_deletion_for_a_minor(harness: Harness) -> None:
+    """A parent acts for a child: the privacy team reviews the proof of guardianship, which
+    stands in for the child's verification; every notice goes to the parent."""
+    guardian = Agent(
+        full_name="Rosa Lopez",
+        email="rosa.lopez@example.net",
+        authorization_url="https://files.example.net/birth-certificate.pdf",
+        acts_as=AgentRole.PARENT_OR_GUARDIAN,
+    )
+    request = await harness.submit(RequestType.DELETION, agent=guardian)
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "agent_authorization_needed")
+    review = harness.text(rid, "agent_authorization_needed")
+    assert "A parent or guardian filed a deletion request for a minor" in review
+    assert "birth-certificate.pdf" in review
+    await rights_requests.approve_agent(harness.client, rid, OperatorNote(note="proof checked"))
+    await harness.wait_for_notice(rid, "deletion_reconfirmation")
+    await rights_requests.confirm_deletion(
+        harness.client,
+        rid,
+        ReconfirmationAnswer(token=harness.link_token(rid, "deletion_reconfirmation")),
+    )
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "guardian_deletion_for_a_minor")
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    assert "verification" not in harness.notice_kinds(rid)
+    steps = {step.name.value: step for step in final.steps}
+    assert steps["agent_authorization"].status is StepStatus.DONE
+    assert steps["identity_verification"].note == "the privacy team accepted the guardian's proof"
+    for kind in ("receipt", "deletion_reconfirmation", "completed"):
+        assert harness.message(rid, kind)["To"] == guardian.email
+    assert "Dear Rosa Lopez" in harness.text(rid, "completed")
+    with harness.service_engine.connect() as db:
+        account = db.execute(sa.select(accounts)).one()
+    assert account.email == f"deleted-{account.id}@deleted.invalid"

@@ -22,6 +22,7 @@ from rights.models import (
     AppealOutcome,
     AppealSummary,
     Channel,
+    ClockPause,
     NoticeSent,
     ProviderOutcome,
     ProviderTask,
@@ -134,6 +135,13 @@ class CaseFile:
         self._state.due_dates = due
         self._state.respond_by = due.respond_by
         self._state.verification_standard = verification
+        self.publish_search_attributes()
+
+    def restart_clock(self, pause: ClockPause, due: DueDates) -> None:
+        """The law's clock ran again from `pause.restarted_on`: the dates counted from then."""
+        self._state.clock_pauses.append(pause)
+        self._state.due_dates = due
+        self._state.respond_by = due.respond_by
         self.publish_search_attributes()
 
     def reopen(self) -> None:

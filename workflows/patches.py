@@ -27,3 +27,7 @@ AGENT_REJECTION_TOLD = "0.3.0-agent-rejection-told"
 # 0.4.0: the rules are effective-dated. A Utah correction is carried out from 1 July 2026
 # (H.B. 418); a run that began before this release had already answered it as not granted.
 DATED_LAW = "0.4.0-dated-law"
+
+# 0.4.0: a UK request's clock waits for the requester's identity (UK GDPR Art. 12A): once it is
+# confirmed, the dates are counted again from that day and the requester is told the new date.
+IDENTITY_PAUSE = "0.4.0-identity-pause"

@@ -29,14 +29,17 @@ from rights.challenges import Challenge
 from rights.deadlines import (
     RightNotGranted,
     answered_on_receipt,
+    clock_waits_for_identity,
     dates_or_refusal,
     due_dates,
     granted_rights,
+    restarted,
 )
 from rights.models import (
     AppealInput,
     AppealOutcome,
     AppealSummary,
+    ClockPause,
     NoticeKind,
     OutcomeStatus,
     Recipient,
@@ -182,8 +185,11 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
     async def _verify_identity(self) -> bool:
         """Nothing is disclosed or changed before the requester is verified (11 CCR §7060)."""
         if self._plan.verification is VerificationStandard.NONE:
+            guardian = self._request.agent is not None and self._request.agent.is_guardian
             self._case_file.finish(
-                StepName.IDENTITY_VERIFICATION, StepStatus.SKIPPED, "not required"
+                StepName.IDENTITY_VERIFICATION,
+                StepStatus.SKIPPED,
+                "the privacy team accepted the guardian's proof" if guardian else "not required",
             )
             return True
         self._case_file.begin(StepName.IDENTITY_VERIFICATION, self._plan.verification.value)
@@ -202,12 +208,54 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
             )
             await self._wait_for(lambda: self._verified is not None, until=expires_at)
         if self._verified:
-            self._case_file.finish(StepName.IDENTITY_VERIFICATION, StepStatus.DONE)
+            pause = await self._restart_clock_if_it_waited()
+            self._case_file.finish(
+                StepName.IDENTITY_VERIFICATION,
+                StepStatus.DONE,
+                None if pause is None else f"clock paused: {pause.reason}",
+            )
             return True
         reason = self._unverified_reason or "the verification link expired unanswered"
         self._case_file.finish(StepName.IDENTITY_VERIFICATION, StepStatus.FAILED, reason)
         await self._tell_refusal(NoticeKind.UNVERIFIABLE, NoticeFacts(reason=reason))
         return False
+
+    async def _restart_clock_if_it_waited(self) -> ClockPause | None:
+        """In the UK the time to respond begins once identity is confirmed (UK GDPR Art. 12A):
+        the dates are counted again from that day, and the requester is told the new date."""
+        state = self._case_file.state
+        if not clock_waits_for_identity(state.jurisdiction, self._received):
+            return None
+        if not workflow.patched(patches.IDENTITY_PAUSE):
+            return None
+        confirmed = receipt_day(workflow.now(), self._policy.business_timezone)
+        if confirmed <= self._received:
+            return None
+        due = restarted(state.due_dates, confirmed, eu_establishment=self._policy.eu_establishment)
+        pause = ClockPause(
+            reason=(
+                f"waiting for the requester to confirm their identity, {self._received} to "
+                f"{confirmed} (UK GDPR Art. 12A); respond by {due.respond_by}"
+            ),
+            paused_on=self._received,
+            restarted_on=confirmed,
+            respond_by=due.respond_by,
+        )
+        self._case_file.restart_clock(pause, due)
+        self._deadlines.dates_changed()
+        await self._notifier.notify(
+            NoticeKind.CLOCK_RESTARTED,
+            Recipient.REQUESTER,
+            NoticeFacts(
+                respond_by=due.respond_by,
+                respond_basis=due.legal_basis.respond_by,
+                reason=(
+                    f"we confirmed who you are on {confirmed:%-d %B %Y}, and the UK GDPR "
+                    "(Article 12A) counts the time we have to respond from that day"
+                ),
+            ),
+        )
+        return pause
 
     async def _reconfirm_deletion(self) -> bool:
         """A deletion is carried out only after a separate confirmation (privacy policy)."""

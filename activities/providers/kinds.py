@@ -52,7 +52,14 @@ KINDS: dict[str, Kind] = {
     ),
     "segment": Kind(
         SegmentConnector,
-        frozenset({ProviderAction.DELETE, ProviderAction.OPT_OUT}),
+        frozenset(
+            {
+                ProviderAction.DELETE,
+                ProviderAction.OPT_OUT,
+                ProviderAction.RESTRICT,
+                ProviderAction.STOP_PROCESSING,
+            }
+        ),
         settings="api",
         sandbox="dev.sandbox.segment:SegmentSandbox",
     ),

@@ -4,7 +4,8 @@ Follows https://docs.segmentapis.com/tag/Deletion-and-Suppression (`POST /regula
 `GET /regulations/{regulateId}`; generated SDK docs in segmentio/public-api-sdk-java
 `docs/DeletionAndSuppressionApi.md`) and https://segment.com/docs/privacy/user-deletion-and-suppression/.
 A deletion is `SUPPRESS_WITH_DELETE` (stop collecting, then delete); an opt-out of sale or
-sharing is `SUPPRESS_ONLY`. Regulations can take up to 30 days; the workflow polls on a
+sharing, a restriction (GDPR Art. 18) and an objection or consent withdrawn (Arts 21, 7(3)) are
+`SUPPRESS_ONLY`. Regulations can take up to 30 days; the workflow polls on a
 durable timer. PARTIAL_SUCCESS is done with an operator follow-up to check the destinations.
 """
 
@@ -19,6 +20,9 @@ from rights.plans import ProviderAction
 REGULATION = {
     ProviderAction.DELETE: "SUPPRESS_WITH_DELETE",
     ProviderAction.OPT_OUT: "SUPPRESS_ONLY",
+    # Restricted or objected to: Segment keeps what it holds and collects nothing more.
+    ProviderAction.RESTRICT: "SUPPRESS_ONLY",
+    ProviderAction.STOP_PROCESSING: "SUPPRESS_ONLY",
 }
 RUNNING = ("INITIALIZED", "RUNNING")
 
