@@ -32,6 +32,7 @@ from rights.models import (
     DataPoint,
     DenyInput,
     ExtendInput,
+    MinorRemoval,
     NewRequest,
     OperatorNote,
     OutcomeStatus,
@@ -40,6 +41,7 @@ from rights.models import (
     Requester,
     ResidenceAnswer,
     RetentionGround,
+    SecondOperator,
     VerificationAnswer,
 )
 from rights.settings import Settings, SettingsError, load_settings
@@ -128,6 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="parent_or_guardian for a parent or guardian acting for a minor",
     )
     submit.add_argument("--request-id")
+
+    removal = commands.add_parser(
+        "remove-minor", help="remove a minor's data the company learned it holds"
+    )
+    removal.add_argument(
+        "--jurisdiction", required=True, type=_choice(Jurisdiction, "jurisdiction")
+    )
+    removal.add_argument("--email", required=True, help="the address the minor's data is under")
+    removal.add_argument("--name", required=True)
+    removal.add_argument("--operator", required=True, help="your login: who started it")
+    removal.add_argument("--reason", required=True, help="how the team learned it is a minor's")
+    confirm_removal = commands.add_parser(
+        "confirm-minor-removal", help="confirm, as a second operator, a minor's data removal"
+    )
+    confirm_removal.add_argument("request_id")
+    confirm_removal.add_argument("--operator", required=True, help="your login")
 
     commands.add_parser("status", help="the request step by step").add_argument("request_id")
     for name in ("approve-agent", "verify-manually", "withdraw"):
@@ -235,6 +253,17 @@ def new_request(args: argparse.Namespace) -> NewRequest:
     )
 
 
+def minor_removal(args: argparse.Namespace) -> NewRequest:
+    """The deletion `remove-minor` starts: nobody verified or written to but the team."""
+    return NewRequest(
+        type=RequestType.DELETION,
+        jurisdiction=args.jurisdiction,
+        requester=Requester(full_name=args.name, email=args.email),
+        channel=Channel.OPERATOR,
+        minor_removal=MinorRemoval(started_by=args.operator, reason=args.reason),
+    )
+
+
 async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
     """Run a command that needs Temporal; its result to print."""
     client: Client = await connection.connect(settings)
@@ -248,6 +277,9 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
             client, rid, OperatorNote(note=args.note)
         ),
         "withdraw": lambda: rights_requests.withdraw(client, rid, OperatorNote(note=args.note)),
+        "confirm-minor-removal": lambda: rights_requests.confirm_minor_removal(
+            client, rid, SecondOperator(operator=args.operator)
+        ),
         "reject-agent": lambda: rights_requests.reject_agent(
             client, rid, DenyInput(reason=args.reason)
         ),
@@ -295,9 +327,10 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
             client, rid, TriageDone(note=args.note, started_request=args.started_request)
         ),
     }
-    if args.command == "submit":
+    if args.command in ("submit", "remove-minor"):
+        new = new_request(args) if args.command == "submit" else minor_removal(args)
         request = await rights_requests.submit_request(
-            client, settings, new_request(args), request_id=args.request_id
+            client, settings, new, request_id=getattr(args, "request_id", None)
         )
         return {
             "request_id": request.request_id,

@@ -36,6 +36,7 @@ from rights.models import (
     ResidenceAnswer,
     RightsRequest,
     RightsRequestInput,
+    SecondOperator,
     VerificationAnswer,
 )
 from rights.models import workflow_id as workflow_id
@@ -236,6 +237,13 @@ async def give_residence(client: Client, request_id: str, answer: ResidenceAnswe
 async def approve_agent(client: Client, request_id: str, note: OperatorNote) -> RequestState:
     """Accept the agent's proof of permission."""
     return await _update(client, request_id, RightsRequestWorkflow.approve_agent, note)
+
+
+async def confirm_minor_removal(
+    client: Client, request_id: str, second: SecondOperator
+) -> RequestState:
+    """A second member of the privacy team confirms a minor's data is to be removed."""
+    return await _update(client, request_id, RightsRequestWorkflow.confirm_minor_removal, second)
 
 
 async def reject_agent(client: Client, request_id: str, decision: DenyInput) -> RequestState:

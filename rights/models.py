@@ -13,7 +13,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    model_validator,
+)
 
 from rights.deadlines import DueDates
 from rights.terms import SUBMITTABLE, Jurisdiction, RequestType, VerificationStandard
@@ -43,6 +51,8 @@ class Channel(StrEnum):
     SUPPORT_DESK = "support_desk"
     PHONE = "phone"
     API = "api"
+    # The privacy team itself, as when it removes data it learns belongs to a minor.
+    OPERATOR = "operator"
 
 
 class DataPoint(StrEnum):
@@ -80,6 +90,34 @@ class Agent(Person):
         return self.acts_as is AgentRole.PARENT_OR_GUARDIAN
 
 
+_LOGIN = re.compile(r"[A-Za-z0-9._-]{2,64}")
+
+
+def _login(value: str) -> str:
+    if not _LOGIN.fullmatch(value):
+        raise ValueError("give the operator's login, such as alice: 2 to 64 letters, digits, . _ -")
+    return value
+
+
+OperatorName = Annotated[str, AfterValidator(_login)]
+"""A privacy-team member as the CLI names them (a login, not an email address)."""
+
+
+class MinorRemoval(Model):
+    """The privacy team learned it holds a minor's data and removes it (the privacy policy's
+    promise to "securely remove" it): no requester is verified or written to, a second
+    member of the team confirms, and every provider deletes."""
+
+    started_by: OperatorName
+    reason: Annotated[str, Field(min_length=5, max_length=1000)]
+
+
+class SecondOperator(Model):
+    """The team member who confirms a removal another one started."""
+
+    operator: OperatorName
+
+
 class CorrectionItem(Model):
     """One thing the requester says is wrong, and what it should say."""
 
@@ -98,6 +136,7 @@ class NewRequest(Model):
     details: LongText | None = None
     specific_pieces: bool = False
     corrections: Annotated[list[CorrectionItem], Field(max_length=50)] = []
+    minor_removal: MinorRemoval | None = None
 
     @model_validator(mode="after")
     def _corrections_match_type(self) -> NewRequest:
@@ -109,6 +148,8 @@ class NewRequest(Model):
             )
         if self.type is not RequestType.CORRECTION and self.corrections:
             raise ValueError("corrections: only a correction request may carry corrections")
+        if self.minor_removal is not None and self.type is not RequestType.DELETION:
+            raise ValueError("minor_removal: a minor's data is removed by a deletion")
         return self
 
     def intake_problems(self) -> list[tuple[str, str]]:
@@ -228,6 +269,9 @@ class NoticeKind(StrEnum):
     VERIFICATION_REMINDER = "verification_reminder"
     # UK: identity confirmed; the time to respond runs from that day (UK GDPR Art. 12A).
     CLOCK_RESTARTED = "clock_restarted"
+    # An operator-started removal of a minor's data: a second operator must confirm it.
+    OPERATOR_MINOR_REMOVAL = "operator_minor_removal"
+    OPERATOR_MINOR_REMOVAL_DONE = "operator_minor_removal_done"
     UNVERIFIABLE = "unverifiable"
     DELETION_RECONFIRMATION = "deletion_reconfirmation"
     NOT_RECONFIRMED = "not_reconfirmed"

@@ -133,6 +133,8 @@ REQUIRED_CONTENT: Final[dict[Case, Row]] = {
     ),
     Case(K.OPERATOR_COMPLAINT): _row(E.ANSWER_BY, E.HOW_TO_DECIDE, reach=EVERY),
     Case(K.OPERATOR_TRIAGE): _row(E.REASON, E.ANSWER_BY, E.HOW_TO_DECIDE, reach=EVERY),
+    Case(K.OPERATOR_MINOR_REMOVAL, _DELETION): _row(E.REASON, E.HOW_TO_DECIDE),
+    Case(K.OPERATOR_MINOR_REMOVAL_DONE, _DELETION): _row(E.OUTCOMES),
 }
 """Every notice kind, in each situation whose content differs."""
 

@@ -31,6 +31,7 @@ from rights.links import LinkTokens
 from rights.models import (
     Agent,
     Channel,
+    MinorRemoval,
     NoticeKind,
     OutcomeStatus,
     ProviderOutcome,
@@ -130,6 +131,7 @@ def hostile_request(value: str) -> RightsRequest:
         received_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
         specific_pieces=False,
         corrections=[],
+        minor_removal=MinorRemoval.model_construct(started_by=value, reason=value),
     )
 
 

@@ -28,6 +28,7 @@ from rights.links import LinkTokens
 from rights.models import (
     Agent,
     Channel,
+    MinorRemoval,
     NoticeKind,
     OutcomeStatus,
     ProviderOutcome,
@@ -80,6 +81,7 @@ KEPT = [
         "§1798.105(d)(2)", ground=RetentionGround.EXEMPTION,
     ),
 ]  # fmt: skip
+MINOR_REMOVAL_KINDS = {NoticeKind.OPERATOR_MINOR_REMOVAL, NoticeKind.OPERATOR_MINOR_REMOVAL_DONE}
 AGENT_KINDS = {
     NoticeKind.AGENT_AUTHORIZATION_NEEDED,
     NoticeKind.AGENT_REJECTED,
@@ -136,6 +138,9 @@ def compose(case: Case, jurisdiction: Jurisdiction, templates: NoticeTemplates) 
         else None,
         channel=Channel.WEB_FORM,
         received_at=RECEIVED,
+        minor_removal=MinorRemoval(started_by="alice", reason="a parent told us their child is 11")
+        if case.kind in MINOR_REMOVAL_KINDS
+        else None,
     )
     if case.kind in CORRESPONDENCE_KINDS:
         request = Correspondence(

@@ -8,7 +8,8 @@ import os
 import sys
 from pathlib import Path
 
-from rights.models import RequestStatus
+from client import rights_requests
+from rights.models import OperatorNote, RequestStatus
 from tests.harness import MARIA, TEST_PAYLOAD_KEYS, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,3 +96,39 @@ async def test_submit_status_and_operator_commands_against_temporal(harness: Har
     assert (await harness.result(rid)).status is RequestStatus.DENIED
     code, _, err = await starter("status", "no-such-request", env=env)
     assert code == 2 and "no request with id no-such-request" in err
+
+
+async def test_a_minor_removal_from_the_command_line_needs_two_operators(
+    harness: Harness,
+) -> None:
+    env = {
+        "TEMPORAL_ADDRESS": harness.client.service_client.config.target_host,
+        "TASK_QUEUE": harness.settings.task_queue,
+        "DATA_DIR": str(harness.settings.data_dir),
+        "LINK_TOKEN_SECRET": "test-link-secret-0123456789abcdef",
+        "PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
+    }
+    code, out, err = await starter(
+        "remove-minor",
+        "--jurisdiction", "US-MN",
+        "--email", MARIA[0],
+        "--name", MARIA[1],
+        "--operator", "alice",
+        "--reason", "a parent told us the account holder is 11",
+        env=env,
+    )  # fmt: skip
+    assert code == 0, err
+    rid = json.loads(out)["request_id"]
+    harness.track(rid)
+    await harness.wait_for_status(rid, RequestStatus.AWAITING_RECONFIRMATION)
+
+    code, _, err = await starter("confirm-minor-removal", rid, "--operator", "alice", env=env)
+    assert code == 2 and "a second member of the team" in err and err.count("\n") == 1
+    code, out, err = await starter("confirm-minor-removal", rid, "--operator", "bob", env=env)
+    assert code == 0, err
+    code, _, err = await starter(
+        "remove-minor", "--jurisdiction", "US-MN", "--email", MARIA[0], "--name", MARIA[1],
+        "--operator", "alice@example.com", "--reason", "a child's account", env=env,
+    )  # fmt: skip
+    assert code == 2 and "give the operator's login" in err
+    await rights_requests.withdraw(harness.client, rid, OperatorNote(note="test over"))

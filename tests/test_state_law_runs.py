@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from client import rights_requests
@@ -11,13 +12,18 @@ from dev.sample_service import accounts
 from rights.models import (
     Agent,
     AgentRole,
+    Channel,
     CorrectionItem,
     DataPoint,
+    MinorRemoval,
+    NewRequest,
     OperatorNote,
     OutcomeStatus,
     ProviderTaskDone,
     ReconfirmationAnswer,
+    Requester,
     RequestStatus,
+    SecondOperator,
     StepStatus,
     VerificationAnswer,
     VerificationOutcome,
@@ -209,3 +215,64 @@ async def test_a_guardians_deletion_for_a_minor(harness: Harness) -> None:
     with harness.service_engine.connect() as db:
         account = db.execute(sa.select(accounts)).one()
     assert account.email == f"deleted-{account.id}@deleted.invalid"
+
+
+async def test_an_operator_started_removal_of_a_minors_data(harness: Harness) -> None:
+    """The team learns it holds a child's data: no verification, nobody written to but the
+    team, a second operator confirms, every provider deletes, and the record says who."""
+    new = NewRequest(
+        type=RequestType.DELETION,
+        jurisdiction=Jurisdiction.US_MN,
+        requester=Requester(full_name=MARIA[1], email=MARIA[0]),
+        channel=Channel.OPERATOR,
+        minor_removal=MinorRemoval(
+            started_by="alice", reason="a parent told us the account holder is 11 years old"
+        ),
+    )
+    request = await rights_requests.submit_request(
+        harness.client, harness.settings, new, received_at=await harness.env.get_current_time()
+    )
+    rid = request.request_id
+    harness.track(rid)
+    await harness.wait_for_notice(rid, "operator_minor_removal")
+    assert "confirm-minor-removal" in harness.text(rid, "operator_minor_removal")
+
+    with pytest.raises(rights_requests.RequestRefused, match="a second member of the team"):
+        await rights_requests.confirm_minor_removal(
+            harness.client, rid, SecondOperator(operator="Alice")
+        )
+    await rights_requests.confirm_minor_removal(harness.client, rid, SecondOperator(operator="bob"))
+    await close_paper_archive(harness, rid)
+    harness.save_history_if_recording(rid, "minor_removal_by_operators")
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    # Only the privacy team was written to.
+    assert {notice.recipient.value for notice in final.notices} == {"operator"}
+    assert harness.notice_kinds(rid) == [
+        "operator_minor_removal",
+        "operator_task",
+        "operator_minor_removal_done",
+    ]
+    steps = {step.name.value: step for step in final.steps}
+    assert steps["receipt"].status is StepStatus.SKIPPED
+    assert steps["identity_verification"].status is StepStatus.SKIPPED
+    assert steps["deletion_reconfirmation"].note == "started by alice, confirmed by bob"
+    with harness.service_engine.connect() as db:
+        account = db.execute(sa.select(accounts)).one()
+    assert account.email == f"deleted-{account.id}@deleted.invalid"
+    with harness.records_engine.connect() as db:
+        record = db.execute(sa.text("select channel, status, steps from compliance_records")).one()
+    assert (record.channel, record.status) == ("operator", "completed")
+    assert "confirmed by bob" in str(record.steps)
+
+
+def test_a_minor_removal_is_a_deletion() -> None:
+    with pytest.raises(ValueError, match="minor_removal: a minor's data is removed by a deletion"):
+        NewRequest(
+            type=RequestType.ACCESS,
+            jurisdiction=Jurisdiction.US_MN,
+            requester=Requester(full_name=MARIA[1], email=MARIA[0]),
+            channel=Channel.OPERATOR,
+            minor_removal=MinorRemoval(started_by="alice", reason="a child's account"),
+        )

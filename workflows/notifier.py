@@ -40,7 +40,11 @@ class Notifier:
         appeal_link: LinkSpec | None = None,
         key: str | None = None,
     ) -> NoticeDelivery | None:
-        """Send one notice; None if the mail backend refused it for good (it is recorded)."""
+        """Send one notice; None if the mail backend refused it for good (it is recorded).
+
+        A removal of a minor's data writes to nobody but the privacy team."""
+        if self.request.minor_removal is not None and recipient is not Recipient.OPERATOR:
+            return None
         notices = self._case_file.state.notices
         key = key or f"{kind.value}-{sum(notice.kind is kind for notice in notices) + 1}"
         delivery: NoticeDelivery | None

@@ -148,6 +148,11 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         self._case_file.begin(StepName.RECEIPT)
         dates = self._case_file.state.due_dates
         self._case_file.publish_search_attributes()
+        if self._request.minor_removal is not None:
+            self._case_file.finish(
+                StepName.RECEIPT, StepStatus.SKIPPED, "a minor's removal: nobody is written to"
+            )
+            return
         facts = NoticeFacts(
             respond_by=dates.respond_by,
             respond_basis=dates.legal_basis.respond_by,
@@ -185,11 +190,8 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
     async def _verify_identity(self) -> bool:
         """Nothing is disclosed or changed before the requester is verified (11 CCR §7060)."""
         if self._plan.verification is VerificationStandard.NONE:
-            guardian = self._request.agent is not None and self._request.agent.is_guardian
             self._case_file.finish(
-                StepName.IDENTITY_VERIFICATION,
-                StepStatus.SKIPPED,
-                "the privacy team accepted the guardian's proof" if guardian else "not required",
+                StepName.IDENTITY_VERIFICATION, StepStatus.SKIPPED, self._why_not_verified()
             )
             return True
         self._case_file.begin(StepName.IDENTITY_VERIFICATION, self._plan.verification.value)
@@ -219,6 +221,13 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         self._case_file.finish(StepName.IDENTITY_VERIFICATION, StepStatus.FAILED, reason)
         await self._tell_refusal(NoticeKind.UNVERIFIABLE, NoticeFacts(reason=reason))
         return False
+
+    def _why_not_verified(self) -> str:
+        if self._request.minor_removal is not None:
+            return "the privacy team removes a minor's data on its own knowledge"
+        if self._request.agent is not None and self._request.agent.is_guardian:
+            return "the privacy team accepted the guardian's proof"
+        return "not required"
 
     async def _restart_clock_if_it_waited(self) -> ClockPause | None:
         """In the UK the time to respond begins once identity is confirmed (UK GDPR Art. 12A):
@@ -266,6 +275,8 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
             return True
         self._case_file.begin(StepName.DELETION_RECONFIRMATION)
         self._case_file.set_status(RequestStatus.AWAITING_RECONFIRMATION)
+        if self._request.minor_removal is not None:
+            return await self._second_operator_confirms()
         expires_at = workflow.now() + timedelta(days=self._policy.reconfirmation_ttl_days)
         self._reconfirmation = Challenge(
             expires_at=expires_at, max_attempts=self._policy.verification_max_attempts
@@ -281,6 +292,24 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         await self._notifier.notify(NoticeKind.NOT_RECONFIRMED, Recipient.REQUESTER)
         return False
 
+    async def _second_operator_confirms(self) -> bool:
+        """A removal another team member started goes ahead once a second one confirms it; the
+        deadline watch climbs its ladder while nobody has."""
+        removal = self._request.minor_removal
+        assert removal is not None
+        await self._notifier.notify(
+            NoticeKind.OPERATOR_MINOR_REMOVAL,
+            Recipient.OPERATOR,
+            NoticeFacts(reason=removal.reason),
+        )
+        await self._wait_for(lambda: self._second_operator is not None)
+        self._case_file.finish(
+            StepName.DELETION_RECONFIRMATION,
+            StepStatus.DONE,
+            f"started by {removal.started_by}, confirmed by {self._second_operator}",
+        )
+        return True
+
     async def _fulfil(self) -> None:
         self._case_file.begin(StepName.FULFILMENT)
         self._case_file.set_status(RequestStatus.FULFILLING)
@@ -295,7 +324,13 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         self._case_file.set_status(
             final if final is not RequestStatus.COMPLETED else RequestStatus.RESPONDING
         )
-        if final is RequestStatus.COMPLETED:
+        if final is RequestStatus.COMPLETED and self._request.minor_removal is not None:
+            await self._notifier.notify(
+                NoticeKind.OPERATOR_MINOR_REMOVAL_DONE,
+                Recipient.OPERATOR,
+                NoticeFacts(outcomes=self._case_file.state.provider_outcomes),
+            )
+        elif final is RequestStatus.COMPLETED:
             await self._send_completion()
         elif final is RequestStatus.DENIED:
             reason = self._case_file.state.denial_reason

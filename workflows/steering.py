@@ -20,6 +20,7 @@ from rights.models import (
     RequestState,
     RequestStatus,
     RightsRequest,
+    SecondOperator,
     StepName,
 )
 from workflows.case_file import CaseFile
@@ -67,6 +68,7 @@ class OperatorSteering(DeadlineExtension):
     def _open_steering(self) -> None:
         """The decisions the lifecycle waits on from the privacy team."""
         self._agent_approved: bool | None = None
+        self._second_operator: str | None = None
 
     @workflow.update
     def approve_agent(self, note: OperatorNote) -> RequestState:
@@ -77,6 +79,24 @@ class OperatorSteering(DeadlineExtension):
     @approve_agent.validator
     def _validate_approve_agent(self, note: OperatorNote) -> None:
         self._case_file.require(RequestStatus.AWAITING_AGENT_AUTHORIZATION, "an agent decision")
+
+    @workflow.update
+    def confirm_minor_removal(self, second: SecondOperator) -> RequestState:
+        """A second member of the privacy team confirms a minor's data is to be removed."""
+        self._second_operator = second.operator
+        return self._case_file.state
+
+    @confirm_minor_removal.validator
+    def _validate_confirm_minor_removal(self, second: SecondOperator) -> None:
+        removal = self._request.minor_removal
+        if removal is None:
+            raise ValueError(f"request {self._request.request_id} is not a minor's removal")
+        self._case_file.require(RequestStatus.AWAITING_RECONFIRMATION, "a second operator")
+        if second.operator.lower() == removal.started_by.lower():
+            raise ValueError(
+                "operator: the removal needs a second member of the team, not the one who "
+                "started it"
+            )
 
     @workflow.update
     def reject_agent(self, decision: DenyInput) -> RequestState:
