@@ -56,13 +56,22 @@ class ProviderActivities:
     def plan_providers(self, input: PlanProvidersInput) -> ProviderPlan:
         """Who must act for this request: every provider serving the action, and for a
         deletion the earlier access reports about the person, if there are any."""
-        entries = [entry for entry in self._registry.providers if input.action in entry.serves]
+        # A profiling review looks at every place that holds data it could have used.
+        serving = (
+            ProviderAction.ACCESS
+            if input.action is ProviderAction.REVIEW_PROFILING
+            else input.action
+        )
+        entries = [entry for entry in self._registry.providers if serving in entry.serves]
         account_id = None
         if any(_knows_account(entry) for entry in entries):
             account_id = self._accounts.account_id(str(input.request.requester.email))
         providers = [self._ref(entry) for entry in entries]
-        if input.action is ProviderAction.CORRECT and not input.request.corrections:
-            # Said in words (an email, the form's details): a person reads it at each provider.
+        if input.action is ProviderAction.REVIEW_PROFILING or (
+            input.action is ProviderAction.CORRECT and not input.request.corrections
+        ):
+            # A person's judgement, or said in words (an email, the form's details): a person
+            # reads it at each provider.
             providers = [
                 ref.model_copy(update={"kind": ProviderHandling.MANUAL, "task_queue": None})
                 for ref in providers

@@ -42,7 +42,8 @@ Which rights each jurisdiction grants
   from 1 July 2026, on the Act's 45 + 45 days.
 - Iowa: 90 days plus 45; no correction; deletion of what the consumer provided; the only
   opt-out is of sale (Iowa Code §715D.3). Minnesota's access answer lists the specific third
-  parties (§325M.14 subd. 1(h)).
+  parties (§325M.14 subd. 1(h)), and its ``profiling_review`` (subd. 1(g)) has the Act's 45 +
+  45 days.
 - ``appeal``: Colorado 45 days (+60), Minnesota 45 (+60), Oregon and New Jersey 45, the other
   states 60, only Colorado's and Minnesota's extendable. California and Utah have none; EU and
   GB refusals go to the regulator instead (GDPR Art. 77, UK GDPR Art. 77).
@@ -370,7 +371,9 @@ _RULES: Final[Mapping[Jurisdiction, Mapping[RequestType, tuple[Rule, ...]]]] = {
     Jurisdiction.US_TX: _with_appeal(_TX, _TX_APPEAL),
     Jurisdiction.US_OR: _with_appeal(_OR, _OR_APPEAL),
     Jurisdiction.US_FL: _with_appeal(_FL, _FL_APPEAL),
-    Jurisdiction.US_MN: _with_appeal(_MN, _MN_APPEAL),
+    Jurisdiction.US_MN: _with_appeal(
+        _MN, _MN_APPEAL, (*_STATE_RIGHTS, RequestType.PROFILING_REVIEW)
+    ),
     Jurisdiction.US_MT: _with_appeal(_MT, _MT_APPEAL),
     Jurisdiction.US_DE: _with_appeal(_DE, _DE_APPEAL),
     Jurisdiction.US_IA: _with_appeal(_IA, _IA_APPEAL, _IOWA_RIGHTS),

@@ -105,6 +105,9 @@ REQUEST_PHRASES: Final[dict[RequestType, re.Pattern[str]]] = {
         "restrict the processing", "restrict processing", "restriction of processing"
     ),
     RequestType.OBJECTION: _phrases("object to", "objection to"),
+    RequestType.PROFILING_REVIEW: _phrases(
+        "profiling decision", "automated decision", "question the decision"
+    ),
     RequestType.CONSENT_WITHDRAWAL: _phrases(
         "withdraw my consent", "withdraw consent", "revoke my consent", "no longer consent"
     ),

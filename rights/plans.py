@@ -37,6 +37,9 @@ class ProviderAction(StrEnum):
     RESTRICT = "restrict"
     # GDPR Arts 21(1) and 7(3): stop processing on legitimate interests, or on consent withdrawn.
     STOP_PROCESSING = "stop_processing"
+    # Minnesota §325M.14 subd. 1(g): a person reviews a profiling decision at each place that
+    # holds the data it used (always by hand: no provider decides this for us).
+    REVIEW_PROFILING = "review_profiling"
 
 
 class AccessAnswer(StrEnum):
@@ -132,6 +135,11 @@ _PLANS: dict[RequestType, RequestPlan] = {
         VerificationStandard.NONE,
         reconfirm_deletion=False,
         action=ProviderAction.STOP_PROCESSING,
+    ),
+    RequestType.PROFILING_REVIEW: RequestPlan(
+        VerificationStandard.REASONABLE,
+        reconfirm_deletion=False,
+        action=ProviderAction.REVIEW_PROFILING,
     ),
 }
 

@@ -87,6 +87,9 @@ class RequestType(StrEnum):
     RESTRICTION = "restriction"
     OBJECTION = "objection"
     CONSENT_WITHDRAWAL = "consent_withdrawal"
+    # Minnesota: question the result of a profiling decision, learn its reasons and the data
+    # used, correct that data and have the decision re-evaluated (Minn. Stat. §325M.14 subd. 1(g)).
+    PROFILING_REVIEW = "profiling_review"
     APPEAL = "appeal"
 
 
@@ -100,6 +103,7 @@ SUBMITTABLE_IN_ORDER: Final = (
     RequestType.RESTRICTION,
     RequestType.OBJECTION,
     RequestType.CONSENT_WITHDRAWAL,
+    RequestType.PROFILING_REVIEW,
 )
 """The rights carried out end to end, in the order forms and notices list them."""
 SUBMITTABLE: Final = frozenset(SUBMITTABLE_IN_ORDER)
@@ -114,6 +118,9 @@ RIGHT_WORDS: Final[dict[RequestType, str]] = {
     RequestType.RESTRICTION: "to restrict the processing of your personal data",
     RequestType.OBJECTION: "to object to the processing of your personal data",
     RequestType.CONSENT_WITHDRAWAL: "to withdraw your consent to the processing of your data",
+    RequestType.PROFILING_REVIEW: (
+        "to question a decision made by profiling you, and have it reviewed by a person"
+    ),
     RequestType.APPEAL: "to appeal our decision",
 }
 """Each right in the words a notice uses for it."""

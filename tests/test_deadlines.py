@@ -315,8 +315,9 @@ def test_granted_rights_per_jurisdiction() -> None:
     assert granted_rights(J.US_UT, on) == state
     assert granted_rights(J.US_UT, date(2026, 6, 30)) == state - {R.CORRECTION}
     assert granted_rights(J.US_IA, on) == {*state - {R.CORRECTION}, R.APPEAL}
-    for jurisdiction in (J.US_CO, J.US_CT, J.US_VA, J.US_TX, J.US_OR, J.US_FL, J.US_MN):
+    for jurisdiction in (J.US_CO, J.US_CT, J.US_VA, J.US_TX, J.US_OR, J.US_FL):
         assert granted_rights(jurisdiction, on) == {*state, R.APPEAL}
+    assert granted_rights(J.US_MN, on) == {*state, R.APPEAL, R.PROFILING_REVIEW}
     assert granted_rights(J.EU, on) == granted_rights(J.GB, on)
     assert granted_rights(J.EU, on) == {*state, R.RESTRICTION, R.OBJECTION, R.CONSENT_WITHDRAWAL}
 

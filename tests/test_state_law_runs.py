@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from client import rights_requests
 from dev.sample_service import accounts
+from rights.deadlines import RightNotGranted, due_dates
 from rights.models import (
     Agent,
     AgentRole,
@@ -276,3 +277,35 @@ def test_a_minor_removal_is_a_deletion() -> None:
             channel=Channel.OPERATOR,
             minor_removal=MinorRemoval(started_by="alice", reason="a child's account"),
         )
+
+
+async def test_a_minnesota_profiling_review_is_answered_by_a_person(harness: Harness) -> None:
+    """Minn. Stat. §325M.14 subd. 1(g): a person reviews the decision at each place, and the
+    answer carries what they found."""
+    request = await harness.submit(RequestType.PROFILING_REVIEW, jurisdiction=Jurisdiction.US_MN)
+    rid = request.request_id
+    await verify(harness, rid)
+    state = await harness.wait_for(rid, lambda s: len(s.open_tasks) == 2)
+    assert {task.provider for task in state.open_tasks} == {"service-database", "paper-archive"}
+    assert "questions a decision made by profiling them" in harness.text(rid, "operator_task")
+    found = "appointment reminders were prioritised by visit history; the history was correct"
+    await rights_requests.provider_task_done(
+        harness.client,
+        rid,
+        ProviderTaskDone(provider="service-database", status=OutcomeStatus.DONE, note=found),
+    )
+    await rights_requests.provider_task_done(
+        harness.client,
+        rid,
+        ProviderTaskDone(provider="paper-archive", status=OutcomeStatus.NOT_FOUND),
+    )
+    harness.save_history_if_recording(rid, "minnesota_profiling_review")
+    final = await harness.result(rid)
+
+    assert final.status is RequestStatus.COMPLETED
+    completed = harness.text(rid, "completed")
+    assert found in completed
+    assert "§325M.14 subd. 1(g)" in completed
+    assert "no decision about you was made by profiling there" in completed
+    with pytest.raises(RightNotGranted):
+        due_dates(Jurisdiction.US_CA, RequestType.PROFILING_REVIEW, final.due_dates.received)
