@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from client import rights_requests
 from dev.sample_service import accounts
-from rights.models import RequestStatus, StepStatus
+from rights.models import OperatorNote, RequestStatus, StepStatus
 from rights.terms import Jurisdiction, RequestType
 from tests.harness import Harness, verify
 
@@ -26,6 +27,12 @@ async def test_an_eu_objection_stops_the_processing_and_says_so(harness: Harness
         RequestType.OBJECTION, jurisdiction=Jurisdiction.EU, residence="NL"
     )
     rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    token = harness.link_token(rid, "verification")
+    async with harness.pages() as http:
+        page = await http.get(f"/r/{rid}/verify", params={"token": token})
+    assert page.status_code == 200 and 'name="phone"' in page.text
+    assert "perjury" not in page.text.lower() and 'name="declaration"' not in page.text
     await verify(harness, rid)
     harness.save_history_if_recording(rid, "eu_objection_completed")
     final = await harness.result(rid)
@@ -113,3 +120,20 @@ async def test_consent_is_withdrawn_without_proof_of_identity(harness: Harness) 
     assert steps["identity_verification"] is StepStatus.SKIPPED
     assert flags(harness) == (False, True)
     assert "Article 7(3)" in harness.text(rid, "completed")
+
+
+async def test_an_eu_access_asks_two_details_and_no_declaration(harness: Harness) -> None:
+    """The data itself is the EU right of access (Art. 15(3)): two details besides the email
+    address, proportionate to health data, and never California's perjury declaration."""
+    request = await harness.submit(RequestType.ACCESS, jurisdiction=Jurisdiction.EU, residence="FR")
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "verification")
+    async with harness.pages() as http:
+        page = await http.get(
+            f"/r/{rid}/verify", params={"token": harness.link_token(rid, "verification")}
+        )
+    assert page.status_code == 200
+    assert 'name="phone"' in page.text and 'name="date_of_birth"' in page.text
+    assert "perjury" not in page.text.lower() and 'name="declaration"' not in page.text
+    await rights_requests.withdraw(harness.client, rid, OperatorNote(note="test over"))
+    await harness.result(rid)
