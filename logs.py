@@ -90,8 +90,19 @@ def request_context(request: RightsRequest | Correspondence, step: str) -> Itera
         _SENSITIVE.reset(token)
 
 
-def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -> None:
-    """JSON logs on stderr for structlog and standard logging, masked."""
+def configure_logging(
+    level: int = logging.INFO, stream: TextIO | None = None, *, console: bool | None = None
+) -> None:
+    """Logs on stderr for structlog and standard logging, masked: readable lines on a terminal
+    (`console`, by default when the stream is one), JSON otherwise, for log collectors."""
+    target = stream or sys.stderr
+    if console is None:
+        console = target.isatty()
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if console
+        else structlog.processors.JSONRenderer()
+    )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -108,10 +119,10 @@ def configure_logging(level: int = logging.INFO, stream: TextIO | None = None) -
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             redact_event,
-            structlog.processors.JSONRenderer(),
+            renderer,
         ],
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(target)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

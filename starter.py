@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 import sys
@@ -58,6 +59,15 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line naming the problem, and exit 2."""
         self.exit(2, f"error: {message}\n")
+
+
+def _who(command: argparse.ArgumentParser) -> None:
+    """Every operator command names who runs it, for the request's status and its record."""
+    command.add_argument(
+        "--operator",
+        default=os.environ.get("RIGHTS_OPERATOR") or getpass.getuser(),
+        help="your login, recorded with the action (default: $RIGHTS_OPERATOR, else your user)",
+    )
 
 
 def _choice(kind: type[Any], label: str) -> Callable[[str], Any]:
@@ -152,10 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name)
         command.add_argument("request_id")
         command.add_argument("--note")
+        _who(command)
     for name in ("reject-agent", "deny"):
         command = commands.add_parser(name)
         command.add_argument("request_id")
         command.add_argument("--reason", required=True)
+        _who(command)
 
     done = commands.add_parser("task-done", help="close an operator task for one provider")
     done.add_argument("request_id")
@@ -169,11 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --status retained: legal_obligation (default) or exemption",
     )
     done.add_argument("--note")
+    _who(done)
 
     extend = commands.add_parser("extend", help="extend the response deadline once, with a reason")
     extend.add_argument("request_id")
     extend.add_argument("--reason", required=True)
     extend.add_argument("--days", required=True, type=int)
+    _who(extend)
 
     verify = commands.add_parser("answer-verification", help="what the verification link sends")
     verify.add_argument("request_id")
@@ -198,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     outcome.add_argument("--grant", action="store_const", dest="outcome", const="granted")
     outcome.add_argument("--deny", action="store_const", dest="outcome", const="denied")
     decide.add_argument("--reasons", required=True)
+    _who(decide)
 
     residence = commands.add_parser(
         "residence", help="record where the requester lives, told another way than the link"
@@ -271,19 +286,23 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
     commands: dict[str, Callable[[], Coroutine[Any, Any, Any]]] = {
         "status": lambda: rights_requests.request_status(client, rid),
         "approve-agent": lambda: rights_requests.approve_agent(
-            client, rid, OperatorNote(note=args.note)
+            client, rid, OperatorNote(note=args.note, operator=args.operator)
         ),
         "verify-manually": lambda: rights_requests.verify_manually(
-            client, rid, OperatorNote(note=args.note)
+            client, rid, OperatorNote(note=args.note, operator=args.operator)
         ),
-        "withdraw": lambda: rights_requests.withdraw(client, rid, OperatorNote(note=args.note)),
+        "withdraw": lambda: rights_requests.withdraw(
+            client, rid, OperatorNote(note=args.note, operator=args.operator)
+        ),
         "confirm-minor-removal": lambda: rights_requests.confirm_minor_removal(
             client, rid, SecondOperator(operator=args.operator)
         ),
         "reject-agent": lambda: rights_requests.reject_agent(
-            client, rid, DenyInput(reason=args.reason)
+            client, rid, DenyInput(reason=args.reason, operator=args.operator)
         ),
-        "deny": lambda: rights_requests.deny(client, rid, DenyInput(reason=args.reason)),
+        "deny": lambda: rights_requests.deny(
+            client, rid, DenyInput(reason=args.reason, operator=args.operator)
+        ),
         "task-done": lambda: rights_requests.provider_task_done(
             client,
             rid,
@@ -293,16 +312,19 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
                 basis=args.basis,
                 ground=args.ground,
                 note=args.note,
+                operator=args.operator,
             ),
         ),
         "extend": lambda: rights_requests.extend(
-            client, rid, ExtendInput(reason=args.reason, days=args.days)
+            client, rid, ExtendInput(reason=args.reason, days=args.days, operator=args.operator)
         ),
         "appeal": lambda: rights_requests.file_appeal(
             client, rid, AppealFiling(reason=args.reason, channel=args.channel)
         ),
         "decide-appeal": lambda: rights_requests.decide_appeal(
-            client, rid, AppealDecision(outcome=args.outcome, reasons=args.reasons)
+            client,
+            rid,
+            AppealDecision(outcome=args.outcome, reasons=args.reasons, operator=args.operator),
         ),
         "answer-verification": lambda: rights_requests.answer_verification(
             client,

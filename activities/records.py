@@ -92,6 +92,9 @@ class RecordActivities:
             "retain_until": add_months(closed, RETENTION_MONTHS).date(),
             "appeal_of": state.appeal_of,
             "appeal": state.appeal.model_dump(mode="json") if state.appeal else None,
+            "operator_actions": [
+                action.model_dump(mode="json") for action in state.operator_actions
+            ],
         }
         with sanitised_database_errors(), self._engine.begin() as connection:
             updated = connection.execute(

@@ -137,6 +137,36 @@ def refusal_on_receipt(settings: Settings, request: RightsRequest) -> RightNotGr
     return refusal
 
 
+def run_summary(request: RightsRequest) -> str:
+    """The run's one-line title in the Temporal UI: what, where from, how; nobody's name."""
+    kind = request.type.value.replace("_", " ")
+    if request.minor_removal is not None:
+        kind = "minor's data removal"
+    return f"{kind.capitalize()} request · {request.jurisdiction.value} · {request.channel.value}"
+
+
+def run_details(settings: Settings, request: RightsRequest) -> str:
+    """The run's fixed details in the Temporal UI, as markdown: the dates the law sets."""
+    received = receipt_day(request.received_at, settings.business_timezone)
+    due, refusal = dates_or_refusal(
+        request.jurisdiction,
+        request.type,
+        received,
+        eu_establishment=settings.eu_establishment,
+        honour_states_without_law=settings.honour_states_without_law,
+    )
+    lines = [f"Received {received} ({settings.business_timezone})"]
+    if refusal is not None:
+        lines.append(f"Answered on receipt: {refusal}")
+    else:
+        lines.append(f"Respond by {due.respond_by} ({due.legal_basis.respond_by})")
+        if due.extended_respond_by is not None:
+            lines.append(f"With an extension, by {due.extended_respond_by}")
+    if request.agent is not None:
+        lines.append(f"Filed by an agent ({request.agent.acts_as.value.replace('_', ' ')})")
+    return "\n\n".join(lines)
+
+
 async def start_request(client: Client, settings: Settings, request: RightsRequest) -> None:
     """Start the run under the request's id; a second start with that id is refused."""
     try:
@@ -145,6 +175,8 @@ async def start_request(client: Client, settings: Settings, request: RightsReque
             RightsRequestInput(request=request, policy=policy_from(settings)),
             id=workflow_id(request.request_id),
             task_queue=settings.task_queue,
+            static_summary=run_summary(request),
+            static_details=run_details(settings, request),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )

@@ -399,6 +399,15 @@ class AppealSummary(Model):
     decided_at: datetime | None = None
 
 
+class OperatorAction(BaseModel):
+    """One thing a member of the privacy team did to the request, and what they wrote."""
+
+    at: datetime
+    action: str
+    operator: str | None = None
+    note: str | None = None
+
+
 class ClockPause(BaseModel):
     """Days the law did not count because the request waited on its requester."""
 
@@ -436,6 +445,7 @@ class RequestState(BaseModel):
     appeal_window_open: bool = False
     appeal: AppealSummary | None = None
     clock_pauses: list[ClockPause] = []
+    operator_actions: list[OperatorAction] = []
 
 
 # What a link token can look like: URL-safe base64, ASCII only (links carry 43 characters).
@@ -479,6 +489,7 @@ class AppealDecision(Model):
 
     outcome: AppealOutcome
     reasons: Annotated[str, Field(min_length=5, max_length=2000)]
+    operator: OperatorName | None = None
 
 
 class ReconfirmationAnswer(Model):
@@ -500,17 +511,24 @@ class AnswerResult(Model):
     standard_met: VerificationStandard | None = None
 
 
+# Every operator Update names who sent it (the CLI's --operator, the login by default) and
+# carries its note: both reach the request's status and its compliance record.
+
+
 class OperatorNote(Model):
     note: Annotated[str, Field(max_length=1000)] | None = None
+    operator: OperatorName | None = None
 
 
 class DenyInput(Model):
     reason: Annotated[str, Field(min_length=5, max_length=2000)]
+    operator: OperatorName | None = None
 
 
 class ExtendInput(Model):
     reason: Annotated[str, Field(min_length=5, max_length=2000)]
     days: Annotated[int, Field(ge=1, le=92)]
+    operator: OperatorName | None = None
 
 
 class ProviderTaskDone(Model):
@@ -519,6 +537,7 @@ class ProviderTaskDone(Model):
     basis: Annotated[str, Field(min_length=5, max_length=500)] | None = None
     ground: RetentionGround = RetentionGround.LEGAL_OBLIGATION
     note: Annotated[str, Field(max_length=1000)] | None = None
+    operator: OperatorName | None = None
 
     @model_validator(mode="after")
     def _retained_needs_basis(self) -> ProviderTaskDone:

@@ -43,6 +43,8 @@ compliance_records = sa.Table(
     # the appeal ended (Colorado Rule 6.11).
     sa.Column("appeal_of", sa.String(64), nullable=True),
     sa.Column("appeal", sa.JSON, nullable=True),
+    # 0.4.0: who on the privacy team did what to the request, with their notes.
+    sa.Column("operator_actions", sa.JSON, nullable=True),
 )
 
 correspondence_records = sa.Table(

@@ -64,6 +64,27 @@ def test_every_line_is_json_with_its_context_and_no_contact_details() -> None:
     assert second["event"] == "request_status" and second["status"] == "fulfilling"
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_lines_are_readable_and_masked_the_same_way() -> None:
+    stream = Terminal()
+    configure_logging(stream=stream)
+    try:
+        structlog.get_logger().info(
+            "notice_sent", request_id="req-1", detail="to maria.lopez@example.com +1 415 555 0101"
+        )
+    finally:
+        logging.getLogger().handlers.clear()
+
+    (line,) = stream.getvalue().splitlines()
+    assert not line.startswith("{")  # a person's line, not JSON
+    assert "notice_sent" in line and "request_id=req-1" in line
+    assert "maria.lopez" not in line and "555 0101" not in line and "[email]" in line
+
+
 def test_request_context_names_the_request_and_masks_its_people() -> None:
     request = deletion_request("req-logs-01", "Siobhan Keane", "s.keane@example.ie")
     stream = io.StringIO()

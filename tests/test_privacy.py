@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkflowExecutionRequest,
     GetWorkflowExecutionHistoryRequest,
@@ -52,6 +54,23 @@ async def raw_bytes_of_run(harness: Harness, request_id: str) -> bytes:
     )
     chunks.append(described.SerializeToString())
     return b"".join(chunks)
+
+
+async def ui_texts(harness: Harness, request_id: str) -> str:
+    """What the Temporal UI shows of a run, decoded as the codec server would: its summary and
+    details, every activity's and timer's summary, and its current details."""
+    handle = harness.client.get_workflow_handle(rights_requests.workflow_id(request_id))
+    converter = harness.client.data_converter
+    description = await handle.describe()
+    texts = [await description.static_summary() or "", await description.static_details() or ""]
+    history = await handle.fetch_history()
+    for event in history.events:
+        for payload in (event.user_metadata.summary, event.user_metadata.details):
+            if payload.ByteSize():
+                texts.extend(str(text) for text in await converter.decode([payload], [str]))
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    texts.append(metadata.current_details)
+    return "\n".join(texts)
 
 
 async def run_to_completion(
@@ -125,6 +144,7 @@ async def test_no_personal_data_in_history_attributes_or_logs(
                 )
                 stored = await raw_bytes_of_run(harness, deletion)
                 stored += await raw_bytes_of_run(harness, access)
+                shown = await ui_texts(harness, deletion) + await ui_texts(harness, access)
                 assert all(p.sandbox.effective_deletions == 1 for p in providers)
     finally:
         logging.getLogger().handlers.clear()
@@ -150,6 +170,23 @@ async def test_no_personal_data_in_history_attributes_or_logs(
     for line in workflow_lines:
         assert line["request_type"] in ("access", "deletion") and line["jurisdiction"] == "US-CA"
         assert line["step"] and line["request_id"] in (access, deletion)
+    # The UI explains each run: its title, its dates, each activity and timer, where it stands.
+    for expected in (
+        "Deletion request · US-CA · web_form",
+        "Respond by ",
+        "Receipt notice to requester",
+        "Match the requester's details against our records",
+        "Delete at stripe",
+        "Verification reminder due",
+        "Deletion confirmation link expires",
+        "Write the compliance record",
+        "**Completed** · deletion request · US-CA",
+    ):
+        assert expected in shown, expected
+    # The shared test server's clock may be past this request's deadline (the API stamps
+    # receipt with the wall clock): the watch's timer is then an overdue alert.
+    assert re.search(r"Escalation: (\d+ days before the deadline|overdue by \d+ days)", shown)
     for value in personal:
+        assert value not in shown, f"{value[:4]}… found in what the Temporal UI shows"
         assert value.encode() not in stored, f"{value[:4]}… found in Temporal's storage"
         assert value not in logged, f"{value[:4]}… found in the logs"

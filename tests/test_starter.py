@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from client import rights_requests
-from rights.models import OperatorNote, RequestStatus
+import sqlalchemy as sa
+
+from rights.models import RequestStatus
 from tests.harness import MARIA, TEST_PAYLOAD_KEYS, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,9 +92,22 @@ async def test_submit_status_and_operator_commands_against_temporal(harness: Har
     assert code == 2 and "is not waiting for an agent decision" in err
     code, _, err = await starter("deny", rid, "--reason", "no", env=env)
     assert code == 2 and "reason" in err
-    code, out, err = await starter("deny", rid, "--reason", "duplicate of an open request", env=env)
+    code, out, err = await starter(
+        "deny", rid, "--reason", "duplicate of an open request", "--operator", "carol", env=env
+    )
     assert code == 0, err
-    assert (await harness.result(rid)).status is RequestStatus.DENIED
+    final = await harness.result(rid)
+    assert final.status is RequestStatus.DENIED
+    # Who did it, and what they wrote, reach the status and the compliance record.
+    (action,) = final.operator_actions
+    assert (action.action, action.operator, action.note) == (
+        "deny",
+        "carol",
+        "duplicate of an open request",
+    )
+    with harness.records_engine.connect() as db:
+        recorded = db.execute(sa.text("select operator_actions from compliance_records")).scalar()
+    assert "carol" in str(recorded) and "duplicate of an open request" in str(recorded)
     code, _, err = await starter("status", "no-such-request", env=env)
     assert code == 2 and "no request with id no-such-request" in err
 
@@ -127,8 +141,16 @@ async def test_a_minor_removal_from_the_command_line_needs_two_operators(
     code, out, err = await starter("confirm-minor-removal", rid, "--operator", "bob", env=env)
     assert code == 0, err
     code, _, err = await starter(
+        "withdraw", rid, "--note", "test over", env={**env, "RIGHTS_OPERATOR": "dave"}
+    )
+    assert code == 0, err
+    final = await harness.result(rid)
+    assert [(a.action, a.operator) for a in final.operator_actions] == [
+        ("confirm_minor_removal", "bob"),
+        ("withdraw", "dave"),
+    ]
+    code, _, err = await starter(
         "remove-minor", "--jurisdiction", "US-MN", "--email", MARIA[0], "--name", MARIA[1],
         "--operator", "alice@example.com", "--reason", "a child's account", env=env,
     )  # fmt: skip
     assert code == 2 and "give the operator's login" in err
-    await rights_requests.withdraw(harness.client, rid, OperatorNote(note="test over"))

@@ -121,6 +121,9 @@ class AppealWorkflow(DeadlineExtension):
     def decide_appeal(self, decision: AppealDecision) -> RequestState:
         """The privacy team's decision on the appeal, with its written reasons."""
         self._decision = decision
+        self._case_file.record_operator_action(
+            f"decide_appeal: {decision.outcome.value}", decision.operator, decision.reasons
+        )
         return self._case_file.state
 
     @decide_appeal.validator

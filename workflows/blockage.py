@@ -10,7 +10,21 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
-from rights.models import RequestState, RequestStatus
+from rights.models import Channel, RequestState, RequestStatus
+
+# The statuses in which a request still waits on someone.
+OPEN: frozenset[RequestStatus] = frozenset(
+    {
+        RequestStatus.RECEIVED,
+        RequestStatus.AWAITING_RESIDENCE,
+        RequestStatus.AWAITING_AGENT_AUTHORIZATION,
+        RequestStatus.AWAITING_VERIFICATION,
+        RequestStatus.AWAITING_RECONFIRMATION,
+        RequestStatus.AWAITING_APPEAL_DECISION,
+        RequestStatus.FULFILLING,
+        RequestStatus.RESPONDING,
+    }
+)
 
 
 class WaitingOn(StrEnum):
@@ -47,6 +61,14 @@ def blockage(state: RequestState) -> Blockage:
                 "waiting for the requester to confirm their identity",
                 f"the requester must answer the verification link; or starter.py "
                 f"verify-manually {rid}; or, at the deadline, starter.py deny {rid} --reason ...",
+            )
+        case RequestStatus.AWAITING_RECONFIRMATION if state.channel is Channel.OPERATOR:
+            return Blockage(
+                WaitingOn.US,
+                "our privacy team is confirming the removal",
+                "a minor's data removal awaits a second operator's confirmation",
+                f"starter.py confirm-minor-removal {rid} --operator LOGIN (not the one who "
+                "started it)",
             )
         case RequestStatus.AWAITING_RECONFIRMATION:
             return Blockage(
@@ -93,3 +115,23 @@ def blockage(state: RequestState) -> Blockage:
                 f"status {state.status.value}",
                 f"see starter.py status {rid}",
             )
+
+
+def current_details(state: RequestState) -> str:
+    """The run's page in the Temporal UI, as markdown: where it stands and by when, naming
+    steps, providers and dates only, never the person."""
+    what = state.type.value.replace("_", " ")
+    lines = [f"**{state.status.value.replace('_', ' ').capitalize()}** · {what} request · "
+             f"{state.jurisdiction.value}"]  # fmt: skip
+    if state.status in OPEN:
+        stuck = blockage(state)
+        lines.append(f"Waiting on {stuck.waiting_on.value}: {stuck.stuck}")
+    extended = " (extended)" if state.extended else ""
+    lines.append(f"Respond by {state.respond_by}{extended} · received {state.due_dates.received}")
+    if state.status is RequestStatus.AWAITING_VERIFICATION:
+        lines.append(f"Verification answers so far: {state.verification_attempts}")
+    if state.open_tasks:
+        lines.append("Open tasks: " + ", ".join(sorted(t.provider for t in state.open_tasks)))
+    for pause in state.clock_pauses:
+        lines.append(f"Clock paused {pause.paused_on} to {pause.restarted_on}")
+    return "\n\n".join(lines)

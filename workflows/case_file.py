@@ -24,6 +24,7 @@ from rights.models import (
     Channel,
     ClockPause,
     NoticeSent,
+    OperatorAction,
     ProviderOutcome,
     ProviderTask,
     RequestState,
@@ -34,6 +35,7 @@ from rights.models import (
     StepStatus,
 )
 from rights.terms import Jurisdiction, RequestType, VerificationStandard
+from workflows.blockage import current_details
 
 
 def asks_where_the_requester_lives(
@@ -105,6 +107,10 @@ class CaseFile:
         """The state as it stands: read it anywhere, change it only through this class."""
         return self._state
 
+    def _show(self) -> None:
+        """The run's current details in the Temporal UI follow every change (no personal data)."""
+        workflow.set_current_details(current_details(self._state))
+
     def publish_search_attributes(self) -> None:
         """Type, jurisdiction, status and deadline, for the UI's filters."""
         workflow.upsert_search_attributes(
@@ -121,6 +127,7 @@ class CaseFile:
         self._state.status = status
         workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status.value)])
         self.log(logging.INFO, "request_status")
+        self._show()
 
     def close(self, final: RequestStatus) -> None:
         """The request's last status, at the moment it was answered."""
@@ -136,6 +143,7 @@ class CaseFile:
         self._state.respond_by = due.respond_by
         self._state.verification_standard = verification
         self.publish_search_attributes()
+        self._show()
 
     def restart_clock(self, pause: ClockPause, due: DueDates) -> None:
         """The law's clock ran again from `pause.restarted_on`: the dates counted from then."""
@@ -143,6 +151,7 @@ class CaseFile:
         self._state.due_dates = due
         self._state.respond_by = due.respond_by
         self.publish_search_attributes()
+        self._show()
 
     def reopen(self) -> None:
         """A granted appeal: the answered request is open again, to be carried out."""
@@ -191,6 +200,7 @@ class CaseFile:
         workflow.upsert_search_attributes(
             [search_attributes.RESPOND_BY.value_set(start_of(respond_by))]
         )
+        self._show()
 
     def step(self, name: StepName) -> StepState:
         """One step's state."""
@@ -208,6 +218,7 @@ class CaseFile:
         step.started_at = step.started_at or step.finished_at
         if note is not None:
             step.note = note
+        self._show()
 
     def note(self, name: StepName, note: str) -> None:
         """A note on a step."""
@@ -222,6 +233,15 @@ class CaseFile:
     def count_attempts(self, attempts: int) -> None:
         """How many verification attempts the requester has used."""
         self._state.verification_attempts = attempts
+        self._show()
+
+    def record_operator_action(
+        self, action: str, operator: str | None, note: str | None = None
+    ) -> None:
+        """Who on the privacy team did what, with their note, for the status and the record."""
+        self._state.operator_actions.append(
+            OperatorAction(at=workflow.now(), action=action, operator=operator, note=note)
+        )
 
     def record_denial(self, reason: str) -> None:
         """The reason a request or an agent was refused."""
@@ -234,10 +254,12 @@ class CaseFile:
     def open_task(self, task: ProviderTask) -> None:
         """A provider's work handed to the privacy team."""
         self._state.open_tasks.append(task)
+        self._show()
 
     def close_task(self, task: ProviderTask) -> None:
         """A provider's operator task closed."""
         self._state.open_tasks.remove(task)
+        self._show()
 
     def record_outcomes(self, outcomes: list[ProviderOutcome]) -> None:
         """Every provider's outcome, once fulfilment ends."""

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from temporalio import workflow
 
 from rights.activity_inputs import NoticeFacts
-from rights.models import NoticeKind, Recipient, RequestPolicy
+from rights.models import NoticeKind, Recipient, RequestPolicy, RequestState
 from workflows import patches
 from workflows.blockage import WaitingOn, blockage
 from workflows.case_file import CaseFile, start_of
@@ -41,6 +41,16 @@ def next_rung(due: date, ladder: tuple[int, ...], *, after: datetime) -> datetim
             return rung
     overdue = max(after, deadline)
     return deadline + DAY * ((overdue - deadline) // DAY + 1)
+
+
+def _timer_summary(target: datetime, extension_at: datetime | None, state: RequestState) -> str:
+    """What the watch's timer waits for, as the UI's timeline shows it."""
+    if target == extension_at:
+        return "Extension notice due"
+    before = (start_of(state.respond_by) - target) // DAY
+    if before > 0:
+        return f"Escalation: {before} days before the deadline"
+    return f"Escalation: overdue by {-before} days" if before < 0 else "Escalation: deadline day"
 
 
 class DeadlineWatch:
@@ -80,7 +90,7 @@ class DeadlineWatch:
                 state.respond_by, self._policy.escalation_days, after=alerted_until
             )
             target = min(at for at in (extension_at, alert_at) if at is not None)
-            if await self._changed_before(target):
+            if await self._changed_before(target, _timer_summary(target, extension_at, state)):
                 continue
             if extension_at is not None and target == extension_at:
                 extension_considered = True
@@ -170,13 +180,14 @@ class DeadlineWatch:
         """The request's law, and so its dates, were settled: the watch starts over from them."""
         self._changes += 1
 
-    async def _changed_before(self, target: datetime) -> bool:
+    async def _changed_before(self, target: datetime, summary: str | None = None) -> bool:
         """Wait until `target`; True if the run finished or the deadline moved first."""
         seen = self._changes
         try:
             await workflow.wait_condition(
                 lambda: self._finished() or self._changes != seen,
                 timeout=max(target - workflow.now(), timedelta(0)),
+                timeout_summary=summary,
             )
         except TimeoutError:
             return False

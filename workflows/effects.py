@@ -9,6 +9,7 @@ I/O is imported into the workflow sandbox.
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -50,6 +51,12 @@ PROVIDER_RETRY = RetryPolicy(
 PROVIDER_GIVE_UP_AFTER = timedelta(days=1)
 
 
+def _words(name: StrEnum) -> str:
+    """An enum value as the UI's timeline shows it ("deletion_reconfirmation" → "Deletion
+    reconfirmation"); summaries name kinds, providers and steps, never a person."""
+    return name.value.replace("_", " ").capitalize()
+
+
 async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
     """One notice, mailed once (the ledger makes a retry no resend)."""
     delivery: NoticeDelivery = await workflow.execute_activity(
@@ -58,6 +65,7 @@ async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
         result_type=NoticeDelivery,
         start_to_close_timeout=timedelta(minutes=1),
         retry_policy=NOTICE_RETRY,
+        summary=f"{_words(input.kind)} notice to {input.recipient.value}",
     )
     return delivery
 
@@ -70,6 +78,7 @@ async def match_identity(input: MatchIdentityInput) -> IdentityMatch:
         result_type=IdentityMatch,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=LOCAL_RETRY,
+        summary="Match the requester's details against our records",
     )
     return match
 
@@ -82,6 +91,7 @@ async def plan_providers(input: PlanProvidersInput) -> ProviderPlan:
         result_type=ProviderPlan,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=LOCAL_RETRY,
+        summary=f"Plan which providers {input.action.value.replace('_', ' ')}",
     )
     return plan
 
@@ -90,20 +100,27 @@ async def fulfil_at_provider(
     input: FulfilAtProviderInput, *, task_queue: str | None
 ) -> ProviderOutcome:
     """The action at one provider, on its own rate-limited task queue."""
-    return await _at_provider(ActivityName.FULFIL_AT_PROVIDER, input, task_queue)
+    summary = f"{_words(input.action)} at {input.provider}"
+    return await _at_provider(ActivityName.FULFIL_AT_PROVIDER, input, task_queue, summary)
 
 
 async def poll_provider_job(
     input: PollProviderJobInput, *, task_queue: str | None
 ) -> ProviderOutcome:
     """A provider's job polled, or its callback settled, on the provider's queue."""
-    return await _at_provider(ActivityName.POLL_PROVIDER_JOB, input, task_queue)
+    summary = (
+        f"Settle the {input.provider} job its callback reported"
+        if input.report is not None
+        else f"Poll the {input.provider} job, attempt {input.job.polls + 1}"
+    )
+    return await _at_provider(ActivityName.POLL_PROVIDER_JOB, input, task_queue, summary)
 
 
 async def _at_provider(
     activity: ActivityName,
     input: FulfilAtProviderInput | PollProviderJobInput,
     task_queue: str | None,
+    summary: str,
 ) -> ProviderOutcome:
     outcome: ProviderOutcome = await workflow.execute_activity(
         activity,
@@ -113,6 +130,7 @@ async def _at_provider(
         start_to_close_timeout=timedelta(minutes=5),
         schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
         retry_policy=PROVIDER_RETRY,
+        summary=summary,
     )
     return outcome
 
@@ -124,6 +142,7 @@ async def publish_report(input: PublishReportInput) -> None:
         input,
         start_to_close_timeout=timedelta(minutes=5),
         retry_policy=LOCAL_RETRY,
+        summary="Publish the access report",
     )
 
 
@@ -134,6 +153,7 @@ async def schedule_report_expiry(input: ExpireReportInput) -> None:
         input,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=LOCAL_RETRY,
+        summary="Start the access report's expiry timer",
     )
 
 
@@ -145,6 +165,7 @@ async def delete_report(input: ExpireReportInput) -> bool:
         result_type=bool,
         start_to_close_timeout=timedelta(minutes=1),
         retry_policy=LOCAL_RETRY,
+        summary="Delete the expired access report",
     )
     return deleted
 
@@ -156,6 +177,7 @@ async def write_record(input: WriteRecordInput) -> None:
         input,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=LOCAL_RETRY,
+        summary="Write the compliance record",
     )
 
 
@@ -166,4 +188,5 @@ async def write_correspondence_record(input: WriteCorrespondenceRecordInput) -> 
         input,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=LOCAL_RETRY,
+        summary="Write the correspondence record",
     )

@@ -48,7 +48,11 @@ from workflows.notifier import Notifier
 
 class Waiter(Protocol):
     def __call__(
-        self, condition: Callable[[], bool], *, until: datetime | None = None
+        self,
+        condition: Callable[[], bool],
+        *,
+        until: datetime | None = None,
+        summary: str | None = None,
     ) -> Awaitable[bool]: ...
 
 
@@ -175,7 +179,11 @@ class Fulfilment:
         self._case_file.log(logging.INFO, "provider_job_started", provider=provider.name)
         if job.callback:
             self._awaiting[provider.name] = job
-            if not await self._wait_for(lambda: provider.name in self._reports, until=give_up):
+            if not await self._wait_for(
+                lambda: provider.name in self._reports,
+                until=give_up,
+                summary=f"{provider.name} callback deadline",
+            ):
                 raise JobNotFinished(f"no callback for job {job.job_id} by its timeout")
             report = self._reports[provider.name]
             if report.job_id != job.job_id:
@@ -187,7 +195,11 @@ class Fulfilment:
         while True:
             if workflow.now() >= give_up:
                 raise JobNotFinished(f"job {job.job_id} still {job.state} at its timeout")
-            await self._wait_for(lambda: False, until=min(workflow.now() + wait, give_up))
+            await self._wait_for(
+                lambda: False,
+                until=min(workflow.now() + wait, give_up),
+                summary=f"Poll the {provider.name} job again",
+            )
             outcome = await self._poll(provider, job)
             if outcome.job is None:
                 return outcome

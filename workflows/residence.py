@@ -81,7 +81,9 @@ class LearnsResidence:
         self._case_file.begin(StepName.RESIDENCE)
         self._case_file.set_status(RequestStatus.AWAITING_RESIDENCE)
         answered = await self._wait_for(
-            lambda: self._residence is not None, until=challenge.expires_at
+            lambda: self._residence is not None,
+            until=challenge.expires_at,
+            summary="Residence question link expires",
         )
         if not answered or self._residence is None:
             self._case_file.finish(StepName.RESIDENCE, StepStatus.FAILED, "no answer")

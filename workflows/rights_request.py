@@ -204,11 +204,19 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
             NoticeKind.VERIFICATION, LinkPurpose.VERIFY, self._verification
         )
         reminder_at = expires_at - timedelta(days=self._policy.verification_reminder_days)
-        if not await self._wait_for(lambda: self._verified is not None, until=reminder_at):
+        if not await self._wait_for(
+            lambda: self._verified is not None,
+            until=reminder_at,
+            summary="Verification reminder due",
+        ):
             await self._notifier.send_link(
                 NoticeKind.VERIFICATION_REMINDER, LinkPurpose.VERIFY, self._verification
             )
-            await self._wait_for(lambda: self._verified is not None, until=expires_at)
+            await self._wait_for(
+                lambda: self._verified is not None,
+                until=expires_at,
+                summary="Verification link expires",
+            )
         if self._verified:
             pause = await self._restart_clock_if_it_waited()
             self._case_file.finish(
@@ -284,7 +292,11 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         await self._notifier.send_link(
             NoticeKind.DELETION_RECONFIRMATION, LinkPurpose.CONFIRM_DELETION, self._reconfirmation
         )
-        await self._wait_for(lambda: self._reconfirmed is not None, until=expires_at)
+        await self._wait_for(
+            lambda: self._reconfirmed is not None,
+            until=expires_at,
+            summary="Deletion confirmation link expires",
+        )
         if self._reconfirmed:
             self._case_file.finish(StepName.DELETION_RECONFIRMATION, StepStatus.DONE)
             return True
@@ -447,6 +459,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
             await workflow.wait_condition(
                 lambda: self._appeal is not None,
                 timeout=max(window.expires_at - workflow.now(), timedelta(0)),
+                timeout_summary="Appeal link expires",
             )
         except TimeoutError:
             self._case_file.appeal_window_lapsed()
@@ -536,16 +549,21 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         return self._case_file.state
 
     async def _wait_for(
-        self, condition: Callable[[], bool], *, until: datetime | None = None
+        self,
+        condition: Callable[[], bool],
+        *,
+        until: datetime | None = None,
+        summary: str | None = None,
     ) -> bool:
-        """Wait for `condition` (True) or `until` (False); an operator's close interrupts."""
+        """Wait for `condition` (True) or `until` (False); an operator's close interrupts.
+        `summary` names the timer in the UI's timeline."""
         timeout = None if until is None else max(until - workflow.now(), timedelta(0))
 
         def satisfied() -> bool:
             return condition() or self._case_file.closing is not None
 
         try:
-            await workflow.wait_condition(satisfied, timeout=timeout)
+            await workflow.wait_condition(satisfied, timeout=timeout, timeout_summary=summary)
         except TimeoutError:
             return False
         if self._case_file.closing is not None:

@@ -38,6 +38,7 @@ class DeadlineExtension:
     async def extend(self, request: ExtendInput) -> RequestState:
         """Extend the response deadline once, within the law's limit, with the reason."""
         new_date = self._case_file.state.respond_by + timedelta(days=request.days)
+        self._case_file.record_operator_action("extend", request.operator, request.reason)
         await self._deadlines.extend(request.reason, new_date)
         return self._case_file.state
 
@@ -74,6 +75,7 @@ class OperatorSteering(DeadlineExtension):
     def approve_agent(self, note: OperatorNote) -> RequestState:
         """Accept the agent's proof of permission; the requester is still verified directly."""
         self._agent_approved = True
+        self._case_file.record_operator_action("approve_agent", note.operator, note.note)
         return self._case_file.state
 
     @approve_agent.validator
@@ -84,6 +86,7 @@ class OperatorSteering(DeadlineExtension):
     def confirm_minor_removal(self, second: SecondOperator) -> RequestState:
         """A second member of the privacy team confirms a minor's data is to be removed."""
         self._second_operator = second.operator
+        self._case_file.record_operator_action("confirm_minor_removal", second.operator)
         return self._case_file.state
 
     @confirm_minor_removal.validator
@@ -103,6 +106,7 @@ class OperatorSteering(DeadlineExtension):
         """Refuse the agent's proof of permission, with the reason the agent is told."""
         self._agent_approved = False
         self._case_file.record_denial(decision.reason)
+        self._case_file.record_operator_action("reject_agent", decision.operator, decision.reason)
         return self._case_file.state
 
     @reject_agent.validator
@@ -114,6 +118,7 @@ class OperatorSteering(DeadlineExtension):
         """The privacy team confirmed the requester's identity by other means."""
         self._verified = True
         self._case_file.note(StepName.IDENTITY_VERIFICATION, "verified by operator")
+        self._case_file.record_operator_action("verify_manually", note.operator, note.note)
         return self._case_file.state
 
     @verify_manually.validator
@@ -125,6 +130,7 @@ class OperatorSteering(DeadlineExtension):
         """Close an open request; the requester is told the reason and their further rights."""
         self._case_file.record_denial(decision.reason)
         self._case_file.closing = RequestStatus.DENIED
+        self._case_file.record_operator_action("deny", decision.operator, decision.reason)
         return self._case_file.state
 
     @deny.validator
@@ -135,6 +141,7 @@ class OperatorSteering(DeadlineExtension):
     def withdraw(self, note: OperatorNote) -> RequestState:
         """Close an open request the requester withdrew, and confirm it to them."""
         self._case_file.closing = RequestStatus.WITHDRAWN
+        self._case_file.record_operator_action("withdraw", note.operator, note.note)
         return self._case_file.state
 
     @withdraw.validator
@@ -145,6 +152,9 @@ class OperatorSteering(DeadlineExtension):
     def provider_task_done(self, done: ProviderTaskDone) -> RequestState:
         """Close one provider's operator task with its outcome (and basis, if retained)."""
         self._fulfilment.task_done(done)
+        self._case_file.record_operator_action(
+            f"task_done {done.provider}: {done.status.value}", done.operator, done.note
+        )
         return self._case_file.state
 
     @provider_task_done.validator
