@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from client import connection, correspondence, rights_requests
+from client.schedules import apply_schedules, report_metrics
 from rights.codec import PayloadKeyError
 from rights.correspondence import ComplaintReply, TriageDone
 from rights.deadlines import RightNotGranted, due_dates
@@ -156,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     confirm_removal.add_argument("request_id")
     confirm_removal.add_argument("--operator", required=True, help="your login")
+
+    scheduled = commands.add_parser("schedules", help="the schedules that keep the records")
+    scheduled.add_argument("action", choices=["apply"])
+    metrics = commands.add_parser("metrics", help="a year's request metrics (11 CCR §7102)")
+    metrics.add_argument("--year", required=True, type=int)
 
     commands.add_parser("status", help="the request step by step").add_argument("request_id")
     for name in ("approve-agent", "verify-manually", "withdraw"):
@@ -349,6 +355,10 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
             client, rid, TriageDone(note=args.note, started_request=args.started_request)
         ),
     }
+    if args.command == "schedules":
+        return await apply_schedules(client, settings)
+    if args.command == "metrics":
+        return await report_metrics(client, settings, args.year)
     if args.command in ("submit", "remove-minor"):
         new = new_request(args) if args.command == "submit" else minor_removal(args)
         request = await rights_requests.submit_request(

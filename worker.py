@@ -22,6 +22,7 @@ from activities.notices import NoticeActivities, NoticeTemplates
 from activities.providers.access_reports import AccessReportsConnector
 from activities.providers.connector import Journal, Parts
 from activities.providers.kinds import automated, connector_for, load_registry
+from activities.record_keeping import RecordKeepingActivities
 from activities.records import NoticeLedger, RecordActivities
 from activities.reports import ReportActivities
 from client.connection import connect, load_link_secret
@@ -33,6 +34,7 @@ from stores.engines import create_engine
 from stores.records import create_records_schema
 from workflows.appeal import AppealWorkflow
 from workflows.correspondence import CorrespondenceWorkflow
+from workflows.record_keeping import MetricsReportWorkflow, RecordsPurgeWorkflow
 from workflows.report_expiry import ReportExpiryWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -121,6 +123,9 @@ def build_activities(
         AccessReportsConnector(journal, settings.reports_dir, link_secret),
     )
     records = RecordActivities(records_engine)
+    record_keeping = RecordKeepingActivities(
+        records_engine, settings.reports_dir, settings.metrics_dir
+    )
     main = [
         # Also here for runs planned before providers had queues of their own (task_queue None).
         providers.fulfil_at_provider,
@@ -132,6 +137,8 @@ def build_activities(
         reports.delete_report,
         records.write_record,
         records.write_correspondence_record,
+        record_keeping.purge_expired_records,
+        record_keeping.report_metrics,
     ]
     return Activities(main=main, providers=providers, registry=registry)
 
@@ -155,6 +162,8 @@ def build_workers(
                 AppealWorkflow,
                 ReportExpiryWorkflow,
                 CorrespondenceWorkflow,
+                RecordsPurgeWorkflow,
+                MetricsReportWorkflow,
             ],
             activities=activities.main,
             # Sync activities run on these threads; the worker takes no more activity tasks

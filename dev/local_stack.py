@@ -25,6 +25,7 @@ from activities.providers.kinds import load_registry
 from api.app import serve as serve_api
 from api.codec_server import serve_codec
 from client.connection import connect, load_payload_codec
+from client.schedules import apply_schedules
 from dev.sample_service import SAMPLE_PEOPLE, sample_people, seed_sample_service
 from dev.sandbox import start_sandboxes
 from dev.sandbox.inbound import watch_drop_folder
@@ -149,6 +150,8 @@ async def run(settings: Settings, start_server: bool) -> None:
     try:
         codec = load_payload_codec(settings)
         client = await wait_for_server(settings, codec)
+        # The records' schedules, as production applies them with `starter.py schedules apply`.
+        await apply_schedules(client, settings)
         print(next_steps(settings), flush=True)
         activities = worker.build_activities(settings)
         await asyncio.gather(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from rights.correspondence import Correspondence, CorrespondenceState
 from rights.models import (
@@ -41,6 +42,8 @@ class ActivityName(StrEnum):
     DELETE_REPORT = "delete_report"
     WRITE_RECORD = "write_record"
     WRITE_CORRESPONDENCE_RECORD = "write_correspondence_record"
+    PURGE_EXPIRED_RECORDS = "purge_expired_records"
+    REPORT_METRICS = "report_metrics"
 
 
 class LinkPurpose(StrEnum):
@@ -229,3 +232,41 @@ class WriteRecordInput(Model):
 
 class WriteCorrespondenceRecordInput(Model):
     state: CorrespondenceState
+
+
+class PurgeInput(Model):
+    """Everything kept until before `today` goes."""
+
+    today: date
+
+
+class PurgeResult(Model):
+    compliance_records: int
+    correspondence_records: int
+    notices: int
+    report_folders: int
+
+
+class MetricsInput(Model):
+    """The calendar year whose requests 11 CCR §7102 asks us to count."""
+
+    year: Annotated[int, Field(ge=2020, le=2100)]
+
+
+class MetricsRow(Model):
+    """One request type's year, as §7102(a) lists it: received, complied with in whole or in
+    part, denied (by reason), and the median and mean days taken to respond."""
+
+    request_type: str
+    received: int
+    complied_in_whole: int
+    complied_in_part: int
+    denied: dict[str, int]
+    median_days: float | None
+    mean_days: float | None
+
+
+class MetricsReport(Model):
+    year: int
+    rows: list[MetricsRow]
+    files: list[str] = []

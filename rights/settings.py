@@ -198,6 +198,11 @@ class Settings(BaseSettings):
         return self.data_dir / "reports"
 
     @property
+    def metrics_dir(self) -> Path:
+        """Where the yearly request metrics (11 CCR §7102) are written, as CSV and JSON."""
+        return self.data_dir / "metrics"
+
+    @property
     def inbound_dir(self) -> Path:
         """Where the text of each email received is kept, by its request or message id."""
         return self.data_dir / "inbound"

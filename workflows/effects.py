@@ -20,11 +20,15 @@ from rights.activity_inputs import (
     FulfilAtProviderInput,
     IdentityMatch,
     MatchIdentityInput,
+    MetricsInput,
+    MetricsReport,
     NoticeDelivery,
     PlanProvidersInput,
     PollProviderJobInput,
     ProviderPlan,
     PublishReportInput,
+    PurgeInput,
+    PurgeResult,
     SendNoticeInput,
     WriteCorrespondenceRecordInput,
     WriteRecordInput,
@@ -190,3 +194,29 @@ async def write_correspondence_record(input: WriteCorrespondenceRecordInput) -> 
         retry_policy=LOCAL_RETRY,
         summary="Write the correspondence record",
     )
+
+
+async def purge_expired_records(input: PurgeInput) -> PurgeResult:
+    """What is past retention, removed."""
+    result: PurgeResult = await workflow.execute_activity(
+        ActivityName.PURGE_EXPIRED_RECORDS,
+        input,
+        result_type=PurgeResult,
+        start_to_close_timeout=timedelta(minutes=10),
+        retry_policy=LOCAL_RETRY,
+        summary=f"Remove records kept until before {input.today}",
+    )
+    return result
+
+
+async def report_metrics(input: MetricsInput) -> MetricsReport:
+    """One year's §7102 figures, written beside the records."""
+    report: MetricsReport = await workflow.execute_activity(
+        ActivityName.REPORT_METRICS,
+        input,
+        result_type=MetricsReport,
+        start_to_close_timeout=timedelta(minutes=10),
+        retry_policy=LOCAL_RETRY,
+        summary=f"Count the requests received in {input.year}",
+    )
+    return report
