@@ -13,13 +13,14 @@ import json
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from client import connection, correspondence, rights_requests
+from client.desk import DeskFilter, DeskRow, list_requests
 from client.schedules import apply_schedules, report_metrics
 from rights.codec import PayloadKeyError
 from rights.correspondence import ComplaintReply, TriageDone
@@ -41,9 +42,12 @@ from rights.models import (
     ProviderTaskDone,
     ReconfirmationAnswer,
     Requester,
+    RequestState,
+    RequestStatus,
     ResidenceAnswer,
     RetentionGround,
     SecondOperator,
+    StepState,
     VerificationAnswer,
 )
 from rights.settings import Settings, SettingsError, load_settings
@@ -60,6 +64,13 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """One line naming the problem, and exit 2."""
         self.exit(2, f"error: {message}\n")
+
+
+def _days(value: str) -> timedelta:
+    days = value.removesuffix("d")
+    if not days.isdigit() or not 0 < int(days) <= 366:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days such as 7d")
+    return timedelta(days=int(days))
 
 
 def _who(command: argparse.ArgumentParser) -> None:
@@ -162,6 +173,17 @@ def build_parser() -> argparse.ArgumentParser:
     scheduled.add_argument("action", choices=["apply"])
     metrics = commands.add_parser("metrics", help="a year's request metrics (11 CCR §7102)")
     metrics.add_argument("--year", required=True, type=int)
+
+    desk = commands.add_parser("list", help="open requests, soonest deadline first")
+    desk.add_argument("--status", type=_choice(RequestStatus, "status"))
+    desk.add_argument("--type", type=_choice(RequestType, "request type"))
+    desk.add_argument("--jurisdiction", type=_choice(Jurisdiction, "jurisdiction"))
+    desk.add_argument("--overdue", action="store_true", help="past their response deadline")
+    desk.add_argument("--due-within", type=_days, metavar="Nd", help="deadline within N days")
+    desk.add_argument("--closed-too", action="store_true", help="answered requests as well")
+    desk.add_argument("--json", action="store_true")
+    show = commands.add_parser("show", help="one request, step by step, for a person to read")
+    show.add_argument("request_id")
 
     commands.add_parser("status", help="the request step by step").add_argument("request_id")
     for name in ("approve-agent", "verify-manually", "withdraw"):
@@ -274,6 +296,64 @@ def new_request(args: argparse.Namespace) -> NewRequest:
     )
 
 
+def desk_table(rows: list[DeskRow]) -> str:
+    """The desk's list as aligned columns."""
+    header = ("REQUEST", "TYPE", "LAW", "STATUS", "RESPOND BY", "DAYS LEFT")
+    lines = [
+        (
+            row.request_id,
+            row.type,
+            row.jurisdiction,
+            row.status,
+            str(row.respond_by or "-"),
+            "-" if row.days_left is None else str(row.days_left),
+        )
+        for row in rows
+    ]
+    widths = [max(len(line[i]) for line in (header, *lines)) for i in range(len(header))]
+    table = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in (header, *lines)
+    ]
+    return "\n".join([*table, f"({len(rows)} requests)"])
+
+
+def readable(state: RequestState) -> str:
+    """A request's state as a person reads it: its dates, steps, notices, tasks and who acted."""
+    due = state.due_dates
+    lines = [
+        f"{state.request_id}: {state.type.value.replace('_', ' ')} request, "
+        f"{state.jurisdiction.value}, {state.channel.value}",
+        f"  status      {state.status.value}",
+        f"  received    {due.received}",
+        f"  respond by  {state.respond_by}{' (extended)' if state.extended else ''}"
+        f"  [{due.legal_basis.respond_by}]",
+        "steps:",
+        *(
+            f"  {step.name.value:<26}{step.status.value:<9}{_when(step):<18}"
+            f"{step.note or ''}".rstrip()
+            for step in state.steps
+        ),
+    ]
+    if state.notices:
+        lines.append("notices:")
+        lines += [f"  {n.sent_at:%Y-%m-%d %H:%M}  {n.kind.value} to {n.recipient.value}"
+                  for n in state.notices]  # fmt: skip
+    if state.open_tasks:
+        lines.append("open tasks:")
+        lines += [f"  {task.provider}: {task.detail}" for task in state.open_tasks]
+    if state.operator_actions:
+        lines.append("operator actions:")
+        lines += [f"  {a.at:%Y-%m-%d %H:%M}  {a.action} by {a.operator or '?'}"
+                  f"{': ' + a.note if a.note else ''}" for a in state.operator_actions]  # fmt: skip
+    return "\n".join(lines)
+
+
+def _when(step: StepState) -> str:
+    moment = step.finished_at or step.started_at
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
+
+
 def minor_removal(args: argparse.Namespace) -> NewRequest:
     """The deletion `remove-minor` starts: nobody verified or written to but the team."""
     return NewRequest(
@@ -355,6 +435,21 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
             client, rid, TriageDone(note=args.note, started_request=args.started_request)
         ),
     }
+    if args.command == "list":
+        rows = await list_requests(
+            client,
+            DeskFilter(
+                status=args.status,
+                type=args.type,
+                jurisdiction=args.jurisdiction,
+                overdue=args.overdue,
+                due_within=args.due_within,
+                closed_too=args.closed_too,
+            ),
+        )
+        return [row.model_dump(mode="json") for row in rows] if args.json else desk_table(rows)
+    if args.command == "show":
+        return readable(await rights_requests.request_status(client, rid))
     if args.command == "schedules":
         return await apply_schedules(client, settings)
     if args.command == "metrics":
@@ -395,6 +490,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(error))
     except RuntimeError as error:
         return _fail(f"cannot reach Temporal: {error}")
+    if isinstance(output, str):  # `list` and `show` print for a person unless --json
+        print(output)
+        return 0
     if isinstance(output, BaseModel):
         output = output.model_dump(mode="json")
     print(json.dumps(output, indent=2, ensure_ascii=False))
