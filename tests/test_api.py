@@ -24,16 +24,14 @@ from temporalio.client import (
     StartWorkflowInput,
     WorkflowHandle,
 )
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from client import rights_requests
 from dev.sample_service import messages
-from rights.codec import encrypted_converter
 from rights.models import OutcomeStatus, ProviderTaskDone, RequestStatus
 from stores.records import intake_idempotency
-from tests.conftest import BIN, TEST_RUNTIME
-from tests.harness import INTAKE_KEY, MARIA, TEST_CODEC, Harness
+from tests.conftest import start_dev_server
+from tests.harness import INTAKE_KEY, MARIA, Harness
 
 AUTH = {"Authorization": f"Bearer {INTAKE_KEY}"}
 
@@ -492,12 +490,7 @@ async def until_healthy(http: httpx.AsyncClient, seconds: float = 20) -> httpx.R
 async def test_healthz_reports_workers_polling_on_a_real_dev_server(tmp_path: Path) -> None:
     """The time-skipping server has no DescribeTaskQueue, so this one runs on the dev server."""
     async with (
-        await WorkflowEnvironment.start_local(
-            runtime=TEST_RUNTIME,
-            data_converter=encrypted_converter(TEST_CODEC),
-            dev_server_existing_path=str(BIN / "temporal"),
-            dev_server_extra_args=["--log-level", "error"],
-        ) as dev,
+        await start_dev_server() as dev,
         Harness.running(dev, tmp_path) as harness,
     ):
         app = create_app(harness.settings, harness.client)

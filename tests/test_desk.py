@@ -7,16 +7,12 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from temporalio.testing import WorkflowEnvironment
-
 from client import rights_requests
 from client.desk import DeskFilter, desk_query, list_requests
-from rights import search_attributes
-from rights.codec import encrypted_converter
 from rights.models import OperatorNote, RequestStatus
 from rights.terms import Jurisdiction, RequestType
-from tests.conftest import BIN, TEST_RUNTIME
-from tests.harness import TEST_CODEC, TEST_PAYLOAD_KEYS, Harness
+from tests.conftest import start_dev_server
+from tests.harness import TEST_PAYLOAD_KEYS, Harness
 from tests.test_starter import starter
 
 
@@ -35,13 +31,7 @@ def test_the_query_is_the_one_the_ui_takes() -> None:
 
 async def test_list_and_show_on_a_dev_server(tmp_path: Path) -> None:
     async with (
-        await WorkflowEnvironment.start_local(
-            runtime=TEST_RUNTIME,
-            data_converter=encrypted_converter(TEST_CODEC),
-            dev_server_existing_path=str(BIN / "temporal"),
-            dev_server_extra_args=["--log-level", "error"],
-            search_attributes=search_attributes.ALL,
-        ) as dev,
+        await start_dev_server() as dev,
         Harness.running(dev, tmp_path) as harness,
     ):
         now = datetime.now(UTC)

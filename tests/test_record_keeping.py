@@ -11,15 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from temporalio.testing import WorkflowEnvironment
 
 from client.schedules import METRICS, PURGE, apply_schedules
-from rights import search_attributes
 from rights.activity_inputs import MetricsInput, MetricsReport, PurgeResult
-from rights.codec import encrypted_converter
 from stores.records import compliance_records, correspondence_records, notice_ledger
-from tests.conftest import BIN, TEST_RUNTIME
-from tests.harness import TEST_CODEC, Harness
+from tests.conftest import start_dev_server
+from tests.harness import Harness
 from workflows.record_keeping import MetricsReportWorkflow, RecordsPurgeWorkflow
 
 
@@ -202,13 +199,7 @@ async def test_the_purge_removes_only_what_is_past_retention(harness: Harness) -
 
 async def test_schedules_are_applied_idempotently_on_a_dev_server(tmp_path: Path) -> None:
     async with (
-        await WorkflowEnvironment.start_local(
-            runtime=TEST_RUNTIME,
-            data_converter=encrypted_converter(TEST_CODEC),
-            dev_server_existing_path=str(BIN / "temporal"),
-            dev_server_extra_args=["--log-level", "error"],
-            search_attributes=search_attributes.ALL,
-        ) as dev,
+        await start_dev_server() as dev,
         Harness.running(dev, tmp_path) as harness,
     ):
         first = await apply_schedules(harness.client, harness.settings)

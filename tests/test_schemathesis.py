@@ -12,13 +12,10 @@ import sys
 from pathlib import Path
 
 import httpx
-from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
-from rights import search_attributes
-from rights.codec import encrypted_converter
-from tests.conftest import BIN, TEST_RUNTIME
-from tests.harness import INTAKE_KEY, TEST_CODEC, Harness
+from tests.conftest import start_dev_server
+from tests.harness import INTAKE_KEY, Harness
 from tests.live_server import free_port, serving
 
 INBOUND_PATH = "/v1/inbound/email"
@@ -51,13 +48,7 @@ async def schemathesis(url: str, *options: str) -> tuple[int, str]:
 async def test_fuzzed_requests_never_get_a_server_error(tmp_path: Path) -> None:
     port = free_port()
     async with (
-        await WorkflowEnvironment.start_local(
-            runtime=TEST_RUNTIME,
-            data_converter=encrypted_converter(TEST_CODEC),
-            dev_server_existing_path=str(BIN / "temporal"),
-            dev_server_extra_args=["--log-level", "error"],
-            search_attributes=search_attributes.ALL,
-        ) as dev,
+        await start_dev_server() as dev,
         Harness.running(
             dev,
             tmp_path,

@@ -8,16 +8,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from playwright.async_api import Page, async_playwright
-from temporalio.testing import WorkflowEnvironment
 
 from api.codec_server import create_codec_app
 from client import rights_requests
 from client.schedules import METRICS, PURGE, apply_schedules
-from rights import search_attributes
-from rights.codec import encrypted_converter
 from rights.models import OperatorNote, RequestStatus
 from rights.terms import RequestType
-from tests.conftest import BIN, TEST_RUNTIME
+from tests.conftest import start_dev_server
 from tests.harness import TEST_CODEC, Harness
 from tests.live_server import free_port, serving
 from tests.test_browser import CHROMIUM, CHROMIUM_FLAGS, needs_chromium
@@ -35,19 +32,8 @@ async def test_an_operator_reads_a_run_in_the_temporal_ui(tmp_path: Path) -> Non
     ui_port, codec_port = free_port(), free_port()
     ui = f"http://127.0.0.1:{ui_port}"
     async with (
-        await WorkflowEnvironment.start_local(
-            runtime=TEST_RUNTIME,
-            data_converter=encrypted_converter(TEST_CODEC),
-            dev_server_existing_path=str(BIN / "temporal"),
-            dev_server_extra_args=[
-                "--log-level",
-                "error",
-                "--ui-codec-endpoint",
-                f"http://127.0.0.1:{codec_port}/codec",
-            ],
-            search_attributes=search_attributes.ALL,
-            ui=True,
-            ui_port=ui_port,
+        await start_dev_server(
+            "--ui-codec-endpoint", f"http://127.0.0.1:{codec_port}/codec", ui=True, ui_port=ui_port
         ) as dev,
         Harness.running(dev, tmp_path, temporal_ui_origin=ui) as harness,
         serving(create_codec_app(harness.settings, TEST_CODEC), codec_port),
