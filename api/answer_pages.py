@@ -27,6 +27,7 @@ from api.pages import (
     malformed,
     message_page,
     not_ours,
+    opened_link,
     page,
     screen_answer,
     waiting_for,
@@ -98,13 +99,9 @@ async def show_verify_form(
     request_id: str, request: Request, ctx: Ctx, token: str = ""
 ) -> HTMLResponse:
     """The verification form; opening the link answers nothing."""
-    if not REQUEST_ID.match(request_id):
-        return not_ours(ctx, request)
-    if not LINK_TOKEN.match(token):
-        return malformed(ctx, request, request_id)
-    state = await waiting_for(ctx, request_id, RequestStatus.AWAITING_VERIFICATION)
-    if state is None:
-        return link_closed(ctx, request, request_id)
+    state = await opened_link(ctx, request, request_id, token, RequestStatus.AWAITING_VERIFICATION)
+    if isinstance(state, HTMLResponse):
+        return state
     return verify_form(ctx, request, state, token)
 
 
@@ -172,12 +169,11 @@ async def confirm_form(
     request_id: str, request: Request, ctx: Ctx, token: str = ""
 ) -> HTMLResponse:
     """The deletion confirmation page; opening the link deletes nothing."""
-    if not REQUEST_ID.match(request_id):
-        return not_ours(ctx, request)
-    if not LINK_TOKEN.match(token):
-        return malformed(ctx, request, request_id)
-    if await waiting_for(ctx, request_id, RequestStatus.AWAITING_RECONFIRMATION) is None:
-        return link_closed(ctx, request, request_id)
+    state = await opened_link(
+        ctx, request, request_id, token, RequestStatus.AWAITING_RECONFIRMATION
+    )
+    if isinstance(state, HTMLResponse):
+        return state
     return page(ctx, request, "confirm", request_id=request_id, token=token)
 
 
@@ -345,13 +341,9 @@ async def show_residence_form(
     request_id: str, request: Request, ctx: Ctx, token: str = ""
 ) -> HTMLResponse:
     """Where do you live; opening the link answers nothing."""
-    if not REQUEST_ID.match(request_id):
-        return not_ours(ctx, request)
-    if not LINK_TOKEN.match(token):
-        return malformed(ctx, request, request_id)
-    state = await waiting_for(ctx, request_id, RequestStatus.AWAITING_RESIDENCE)
-    if state is None:
-        return link_closed(ctx, request, request_id)
+    state = await opened_link(ctx, request, request_id, token, RequestStatus.AWAITING_RESIDENCE)
+    if isinstance(state, HTMLResponse):
+        return state
     return residence_form(ctx, request, state, token)
 
 

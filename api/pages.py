@@ -198,6 +198,19 @@ async def waiting_for(
     return state if state.status is status else None
 
 
+async def opened_link(
+    ctx: ApiContext, request: Request, request_id: str, token: str, status: RequestStatus
+) -> RequestState | HTMLResponse:
+    """Opening a link, before its form shows: the request waiting for this answer, or the page
+    that refuses the link. Opening answers nothing and costs no attempt."""
+    if not REQUEST_ID.match(request_id):
+        return not_ours(ctx, request)
+    if not LINK_TOKEN.match(token):
+        return malformed(ctx, request, request_id)
+    state = await waiting_for(ctx, request_id, status)
+    return link_closed(ctx, request, request_id) if state is None else state
+
+
 async def screen_answer(
     ctx: ApiContext, request: Request, request_id: str, token: str, page_name: str
 ) -> HTMLResponse | None:
