@@ -378,7 +378,13 @@ def test_deadlines_are_ordered_and_each_has_a_basis(
 ) -> None:
     jurisdiction, right = pair
     if right not in granted_rights(jurisdiction, received):
-        with pytest.raises(RightNotGranted, match="applies to requests received from"):
+        # Before a law's first day: that law names the day; no law at all, while undetermined.
+        said = (
+            "no law this service applies grants"
+            if jurisdiction is J.UNDETERMINED
+            else "applies to requests received from"
+        )
+        with pytest.raises(RightNotGranted, match=said):
             due_dates(jurisdiction, right, received, eu_establishment=establishment)
         return
     result = due_dates(jurisdiction, right, received, eu_establishment=establishment)
