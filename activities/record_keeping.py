@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
@@ -33,6 +34,8 @@ from rights.activity_inputs import (
 )
 from stores.engines import sanitised_database_errors
 from stores.records import compliance_records, correspondence_records, notice_ledger
+
+log = structlog.get_logger()
 
 # How a request that was not carried out ended, as the metrics' "denied" reasons.
 DENIED = {
@@ -77,10 +80,7 @@ class RecordKeepingActivities:
                 )
             ).rowcount
         folders = self._remove_expired_reports(datetime.now(UTC))
-        activity.logger.info(
-            "records_purged",
-            extra={"requests": requests, "messages": messages, "report_folders": folders},
-        )
+        log.info("records_purged", requests=requests, messages=messages, report_folders=folders)
         return PurgeResult(
             compliance_records=requests,
             correspondence_records=messages,

@@ -422,12 +422,17 @@ def granted_rights(
 
 
 def _rule_in_force(jurisdiction: Jurisdiction, right: RequestType, received: date) -> Rule:
-    rules = _RULES[jurisdiction].get(right, ())
-    for rule in rules:
+    for rule in _RULES[jurisdiction].get(right, ()):
         if rule.applies_to(received):
             return rule
+    raise _not_granted(jurisdiction, right, received)
+
+
+def _not_granted(jurisdiction: Jurisdiction, right: RequestType, received: date) -> RightNotGranted:
+    """The refusal, naming the day the right begins where the law grants it only later."""
+    rules = _RULES.get(jurisdiction, {}).get(right, ())
     later = [rule.applies_from for rule in rules if rule.applies_from > received]
-    raise RightNotGranted(jurisdiction, right, min(later) if later else None)
+    return RightNotGranted(jurisdiction, right, min(later) if later else None)
 
 
 def due_dates(
@@ -520,8 +525,7 @@ def dates_or_refusal(
         if right not in granted_rights(
             jurisdiction, received, honour_states_without_law=honour_states_without_law
         ):
-            _rule_in_force(jurisdiction, right, received)  # the refusal, with its dates
-            raise RightNotGranted(jurisdiction, right)
+            raise _not_granted(jurisdiction, right, received)
         return due_dates(jurisdiction, right, received, eu_establishment=eu_establishment), None
     except RightNotGranted as refusal:
         return answered_on_receipt(jurisdiction, right, received), refusal
