@@ -49,6 +49,7 @@ from rights.models import (
     SecondOperator,
     StepState,
     VerificationAnswer,
+    WaitingOn,
 )
 from rights.settings import Settings, SettingsError, load_settings
 from rights.terms import Jurisdiction, RequestType
@@ -180,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     desk.add_argument("--jurisdiction", type=_choice(Jurisdiction, "jurisdiction"))
     desk.add_argument("--overdue", action="store_true", help="past their response deadline")
     desk.add_argument("--due-within", type=_days, metavar="Nd", help="deadline within N days")
+    desk.add_argument(
+        "--waiting-on",
+        type=_choice(WaitingOn, "waiting on"),
+        help="whose move it is: us, requester or provider",
+    )
     desk.add_argument("--closed-too", action="store_true", help="answered requests as well")
     desk.add_argument("--json", action="store_true")
     show = commands.add_parser("show", help="one request, step by step, for a person to read")
@@ -298,13 +304,14 @@ def new_request(args: argparse.Namespace) -> NewRequest:
 
 def desk_table(rows: list[DeskRow]) -> str:
     """The desk's list as aligned columns."""
-    header = ("REQUEST", "TYPE", "LAW", "STATUS", "RESPOND BY", "DAYS LEFT")
+    header = ("REQUEST", "TYPE", "LAW", "STATUS", "WAITING ON", "RESPOND BY", "DAYS LEFT")
     lines = [
         (
             row.request_id,
             row.type,
             row.jurisdiction,
             row.status,
+            row.waiting_on or "-",
             str(row.respond_by or "-"),
             "-" if row.days_left is None else str(row.days_left),
         )
@@ -444,6 +451,7 @@ async def server_command(args: argparse.Namespace, settings: Settings) -> Any:
                 jurisdiction=args.jurisdiction,
                 overdue=args.overdue,
                 due_within=args.due_within,
+                waiting_on=args.waiting_on,
                 closed_too=args.closed_too,
             ),
         )

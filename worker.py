@@ -19,6 +19,7 @@ from activities.fulfilment import ProviderActivities
 from activities.identity import AccountDirectory, IdentityActivities
 from activities.mail import Mailer, OutboxMailer, SendGridMailer
 from activities.notices import NoticeActivities, NoticeTemplates
+from activities.overdue_sweep import OverdueSweepActivities
 from activities.providers.access_reports import AccessReportsConnector
 from activities.providers.connector import Journal, Parts
 from activities.providers.kinds import automated, connector_for, load_registry
@@ -34,7 +35,11 @@ from stores.engines import create_engine
 from stores.records import create_records_schema
 from workflows.appeal import AppealWorkflow
 from workflows.correspondence import CorrespondenceWorkflow
-from workflows.record_keeping import MetricsReportWorkflow, RecordsPurgeWorkflow
+from workflows.record_keeping import (
+    MetricsReportWorkflow,
+    OverdueSweepWorkflow,
+    RecordsPurgeWorkflow,
+)
 from workflows.report_expiry import ReportExpiryWorkflow
 from workflows.rights_request import RightsRequestWorkflow
 
@@ -105,9 +110,13 @@ def build_activities(
     link_secret = load_link_secret(settings)
     links = LinkTokens(link_secret, settings.public_base_url)
     reports = ReportActivities(settings.reports_dir, registry, link_secret)
-    notices = NoticeActivities(
-        settings, build_mailer(settings), NoticeLedger(records_engine), links, NoticeTemplates()
+    mailer, ledger, templates = (
+        build_mailer(settings),
+        NoticeLedger(records_engine),
+        NoticeTemplates(),
     )
+    notices = NoticeActivities(settings, mailer, ledger, links, templates)
+    sweep = OverdueSweepActivities(settings, mailer, ledger, templates)
     journal = Journal(records_engine)
     parts = Parts(environ, settings.reports_dir, journal, service_engine)
     connectors = {
@@ -139,6 +148,7 @@ def build_activities(
         records.write_correspondence_record,
         record_keeping.purge_expired_records,
         record_keeping.report_metrics,
+        sweep.sweep_overdue,
     ]
     return Activities(main=main, providers=providers, registry=registry)
 
@@ -164,6 +174,7 @@ def build_workers(
                 CorrespondenceWorkflow,
                 RecordsPurgeWorkflow,
                 MetricsReportWorkflow,
+                OverdueSweepWorkflow,
             ],
             activities=activities.main,
             # Sync activities run on these threads; the worker takes no more activity tasks

@@ -155,14 +155,34 @@ class NoticeActivities:
             else None,
         }
         subject, text, html = self._templates.render(input.kind.value, context)
-        message = EmailMessage()
-        message["From"] = self._settings.mail_from
-        message["To"] = to_address
-        message["Subject"] = subject
-        message["Date"] = format_datetime(datetime.now(UTC))
-        message["Message-ID"] = new_message_id(self._settings.mail_from.split("@")[-1])
-        message["X-Rights-Request-Id"] = request.request_id
-        message["X-Notice-Kind"] = input.kind.value
-        message.set_content(text, cte="8bit")
-        message.add_alternative(html, subtype="html")
-        return message
+        return mail_message(
+            self._settings,
+            to_address,
+            (subject, text, html),
+            reference=request.request_id,
+            kind=input.kind.value,
+        )
+
+
+def mail_message(
+    settings: Settings,
+    to_address: str,
+    rendered: tuple[str, str, str],
+    *,
+    reference: str,
+    kind: str,
+) -> EmailMessage:
+    """A rendered notice (subject, text, HTML) as the message every backend sends; the headers
+    name the request (or the sweep) and the kind, never the person."""
+    subject, text, html = rendered
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = to_address
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = new_message_id(settings.mail_from.split("@")[-1])
+    message["X-Rights-Request-Id"] = reference
+    message["X-Notice-Kind"] = kind
+    message.set_content(text, cte="8bit")
+    message.add_alternative(html, subtype="html")
+    return message

@@ -49,6 +49,24 @@ class NoticeLedger:
         sent: datetime = row.sent_at
         return sent if sent.tzinfo else sent.replace(tzinfo=UTC)
 
+    def last_sent(self, request_ids: list[str], kind: str) -> dict[str, datetime]:
+        """When each request last had a notice of `kind` sent, for those that had one."""
+        latest: dict[str, datetime] = {}
+        columns = notice_ledger.c
+        with self._engine.connect() as connection:
+            for start in range(0, len(request_ids), 500):
+                rows = connection.execute(
+                    sa.select(columns.request_id, sa.func.max(columns.sent_at))
+                    .where(
+                        columns.request_id.in_(request_ids[start : start + 500]),
+                        columns.kind == kind,
+                    )
+                    .group_by(columns.request_id)
+                )
+                for request_id, sent in rows:
+                    latest[request_id] = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
+        return latest
+
     def record(
         self, request_id: str, key: str, kind: str, message_id: str, sent_at: datetime
     ) -> None:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from temporalio.client import Client
 
 from rights import search_attributes
-from rights.models import RequestStatus
+from rights.models import RequestStatus, WaitingOn
 from rights.terms import Jurisdiction, RequestType
 
 
@@ -25,6 +25,7 @@ class DeskFilter(BaseModel):
     jurisdiction: Jurisdiction | None = None
     overdue: bool = False
     due_within: timedelta | None = None
+    waiting_on: WaitingOn | None = None
     closed_too: bool = False
 
 
@@ -33,13 +34,15 @@ class DeskRow(BaseModel):
     type: str
     jurisdiction: str
     status: str
+    # Empty for runs started before 0.5.0, which do not publish it.
+    waiting_on: str
     respond_by: date | None
     days_left: int | None
 
 
 def desk_query(wanted: DeskFilter, now: datetime) -> str:
     """The visibility query for `wanted`, as the UI's filter box takes it."""
-    clauses = ["WorkflowType = 'RightsRequestWorkflow'"]
+    clauses = ["WorkflowType IN ('RightsRequestWorkflow', 'AppealWorkflow')"]
     if not wanted.closed_too:
         clauses.append("ExecutionStatus = 'Running'")
     if wanted.status is not None:
@@ -48,6 +51,8 @@ def desk_query(wanted: DeskFilter, now: datetime) -> str:
         clauses.append(f"{search_attributes.REQUEST_TYPE.name} = '{wanted.type.value}'")
     if wanted.jurisdiction is not None:
         clauses.append(f"{search_attributes.JURISDICTION.name} = '{wanted.jurisdiction.value}'")
+    if wanted.waiting_on is not None:
+        clauses.append(f"{search_attributes.WAITING_ON.name} = '{wanted.waiting_on.value}'")
     respond_by = search_attributes.RESPOND_BY.name
     today = datetime.combine(now.date(), datetime.min.time(), tzinfo=UTC)
     if wanted.overdue:
@@ -73,6 +78,7 @@ async def list_requests(
                 type=attributes.get(search_attributes.REQUEST_TYPE) or "",
                 jurisdiction=attributes.get(search_attributes.JURISDICTION) or "",
                 status=attributes.get(search_attributes.STATUS) or "",
+                waiting_on=attributes.get(search_attributes.WAITING_ON) or "",
                 respond_by=due,
                 days_left=None if due is None else (due - now.date()).days,
             )

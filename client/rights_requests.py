@@ -8,17 +8,23 @@ its kinds) and `UnknownRequest`, with a message fit to show a person.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
+from rights import search_attributes
 from rights.challenges import REFUSED_EXPIRED, REFUSED_WRONG_TOKEN
-from rights.deadlines import RightNotGranted, dates_or_refusal
+from rights.deadlines import DueDates, RightNotGranted, dates_or_refusal
 from rights.models import (
     AnswerResult,
     AppealDecision,
@@ -33,15 +39,18 @@ from rights.models import (
     ReconfirmationAnswer,
     RequestPolicy,
     RequestState,
+    RequestStatus,
     ResidenceAnswer,
     RightsRequest,
     RightsRequestInput,
     SecondOperator,
     VerificationAnswer,
+    WaitingOn,
 )
 from rights.models import workflow_id as workflow_id
 from rights.receipt_day import receipt_day
 from rights.remedies import appeals_granted, regulator_for
+from rights.search_attributes import start_of
 from rights.settings import Settings
 from workflows.appeal import AppealWorkflow
 from workflows.rights_request import RightsRequestWorkflow
@@ -145,8 +154,10 @@ def run_summary(request: RightsRequest) -> str:
     return f"{kind.capitalize()} request · {request.jurisdiction.value} · {request.channel.value}"
 
 
-def run_details(settings: Settings, request: RightsRequest) -> str:
-    """The run's fixed details in the Temporal UI, as markdown: the dates the law sets."""
+def dates_on_receipt(
+    settings: Settings, request: RightsRequest
+) -> tuple[date, DueDates | None, RightNotGranted | None]:
+    """The receipt day and the dates the law sets from it, or why it grants no such right."""
     received = receipt_day(request.received_at, settings.business_timezone)
     due, refusal = dates_or_refusal(
         request.jurisdiction,
@@ -155,16 +166,37 @@ def run_details(settings: Settings, request: RightsRequest) -> str:
         eu_establishment=settings.eu_establishment,
         honour_states_without_law=settings.honour_states_without_law,
     )
+    return received, due, refusal
+
+
+def run_details(settings: Settings, request: RightsRequest) -> str:
+    """The run's fixed details in the Temporal UI, as markdown: the dates the law sets."""
+    received, due, refusal = dates_on_receipt(settings, request)
     lines = [f"Received {received} ({settings.business_timezone})"]
     if refusal is not None:
         lines.append(f"Answered on receipt: {refusal}")
-    else:
+    elif due is not None:
         lines.append(f"Respond by {due.respond_by} ({due.legal_basis.respond_by})")
         if due.extended_respond_by is not None:
             lines.append(f"With an extension, by {due.extended_respond_by}")
     if request.agent is not None:
         lines.append(f"Filed by an agent ({request.agent.acts_as.value.replace('_', ' ')})")
     return "\n\n".join(lines)
+
+
+def attributes_on_receipt(settings: Settings, request: RightsRequest) -> TypedSearchAttributes:
+    """The desk's filters from the moment the run exists, before a worker takes its first step:
+    a request received during a worker outage is on the overdue sweep's list all the same."""
+    _, due, _ = dates_on_receipt(settings, request)
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(search_attributes.REQUEST_TYPE, request.type.value),
+        SearchAttributePair(search_attributes.JURISDICTION, request.jurisdiction.value),
+        SearchAttributePair(search_attributes.STATUS, RequestStatus.RECEIVED.value),
+        SearchAttributePair(search_attributes.WAITING_ON, WaitingOn.US.value),
+    ]
+    if due is not None:
+        pairs.append(SearchAttributePair(search_attributes.RESPOND_BY, start_of(due.respond_by)))
+    return TypedSearchAttributes(pairs)
 
 
 async def start_request(client: Client, settings: Settings, request: RightsRequest) -> None:
@@ -177,6 +209,7 @@ async def start_request(client: Client, settings: Settings, request: RightsReque
             task_queue=settings.task_queue,
             static_summary=run_summary(request),
             static_details=run_details(settings, request),
+            search_attributes=attributes_on_receipt(settings, request),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )

@@ -1,9 +1,10 @@
 """The Temporal Schedules that keep the records: created or updated by one idempotent call.
 
 `records-purge` runs RecordsPurgeWorkflow every day at 03:00 UTC; `metrics-report` runs
-MetricsReportWorkflow every 2 January at 04:00 UTC for the year just ended. A run already in
-progress is never overlapped (the next one is skipped), and a missed time is caught up for a
-day, so an outage delays the records' upkeep but does not lose it.
+MetricsReportWorkflow every 2 January at 04:00 UTC for the year just ended; `overdue-sweep`
+runs OverdueSweepWorkflow every day at 05:00 UTC, after the watches' midnight alerts. A run
+already in progress is never overlapped (the next one is skipped), and a missed time is caught
+up for a day, so an outage delays the records' upkeep but does not lose it.
 """
 
 from __future__ import annotations
@@ -25,14 +26,19 @@ from temporalio.client import (
 
 from rights.activity_inputs import MetricsInput, MetricsReport
 from rights.settings import Settings
-from workflows.record_keeping import MetricsReportWorkflow, RecordsPurgeWorkflow
+from workflows.record_keeping import (
+    MetricsReportWorkflow,
+    OverdueSweepWorkflow,
+    RecordsPurgeWorkflow,
+)
 
 PURGE = "records-purge"
 METRICS = "metrics-report"
+SWEEP = "overdue-sweep"
 
 
 def schedules(settings: Settings) -> dict[str, Schedule]:
-    """Both schedules, by id, as this release wants them."""
+    """Every schedule, by id, as this release wants them."""
     policy = SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1))
     return {
         PURGE: Schedule(
@@ -53,6 +59,16 @@ def schedules(settings: Settings) -> dict[str, Schedule]:
                 static_summary="Count last year's requests (11 CCR §7102)",
             ),
             spec=ScheduleSpec(cron_expressions=["0 4 2 1 *"]),
+            policy=policy,
+        ),
+        SWEEP: Schedule(
+            action=ScheduleActionStartWorkflow(
+                OverdueSweepWorkflow.run,
+                id=f"{SWEEP}-run",
+                task_queue=settings.task_queue,
+                static_summary="Alert on deadlines past or near that no watch has alerted on",
+            ),
+            spec=ScheduleSpec(cron_expressions=["0 5 * * *"]),
             policy=policy,
         ),
     }

@@ -44,6 +44,7 @@ class ActivityName(StrEnum):
     WRITE_CORRESPONDENCE_RECORD = "write_correspondence_record"
     PURGE_EXPIRED_RECORDS = "purge_expired_records"
     REPORT_METRICS = "report_metrics"
+    SWEEP_OVERDUE = "sweep_overdue"
 
 
 class LinkPurpose(StrEnum):
@@ -270,3 +271,29 @@ class MetricsReport(Model):
     year: int
     rows: list[MetricsRow]
     files: list[str] = []
+
+
+class SweepInput(Model):
+    """The overdue sweep as of `now` (the scheduled run's own time, the same on a retry)."""
+
+    now: datetime
+
+
+class MissedAlert(Model):
+    """A request past or near its deadline whose watch has not alerted when the ladder said."""
+
+    request_id: str
+    type: str
+    jurisdiction: str
+    status: str
+    waiting_on: str
+    respond_by: date
+    days_left: int
+    last_alert: datetime | None
+
+
+class SweepResult(Model):
+    # Open requests past or within the sweep's days of their deadline.
+    near_or_overdue: int
+    missed: list[MissedAlert]
+    digest_sent: bool

@@ -225,6 +225,16 @@ class RequestStatus(StrEnum):
     RESIDENCE_UNKNOWN = "residence_unknown"
 
 
+class WaitingOn(StrEnum):
+    """Whose move it is: the desk's `--waiting-on` and the `WaitingOn` search attribute."""
+
+    REQUESTER = "requester"
+    US = "us"
+    PROVIDER = "provider"
+    # The request is answered: nobody's move.
+    NOBODY = "nobody"
+
+
 class StepName(StrEnum):
     RECEIPT = "receipt"
     RESIDENCE = "residence"

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # How long a refusal's appeal link works: no state law sets a period shorter than this.
     appeal_window_days: int = Field(default=60, ge=30, le=365)
     escalation_ladder_days: str = Field(default="14,7,3,1", pattern=r"^\d{1,2}(,\d{1,2}){0,9}$")
+    # The daily overdue sweep looks at open requests due within this many days, or past due.
+    overdue_sweep_days: int = Field(default=3, ge=0, le=30)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
     intake_api_keys: SecretStr | None = None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from client import rights_requests
 from client.desk import DeskFilter, desk_query, list_requests
-from rights.models import OperatorNote, RequestStatus
+from rights.models import OperatorNote, RequestStatus, WaitingOn
 from rights.terms import Jurisdiction, RequestType
 from tests.conftest import start_dev_server
 from tests.harness import TEST_PAYLOAD_KEYS, Harness
@@ -19,12 +19,18 @@ from tests.test_starter import starter
 def test_the_query_is_the_one_the_ui_takes() -> None:
     now = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
     query = desk_query(
-        DeskFilter(status=RequestStatus.FULFILLING, overdue=True, due_within=timedelta(days=7)),
+        DeskFilter(
+            status=RequestStatus.FULFILLING,
+            overdue=True,
+            due_within=timedelta(days=7),
+            waiting_on=WaitingOn.PROVIDER,
+        ),
         now,
     )
     assert query == (
-        "WorkflowType = 'RightsRequestWorkflow' AND ExecutionStatus = 'Running' "
-        "AND RightsRequestStatus = 'fulfilling' AND RespondBy < '2026-12-02T00:00:00+00:00' "
+        "WorkflowType IN ('RightsRequestWorkflow', 'AppealWorkflow') "
+        "AND ExecutionStatus = 'Running' AND RightsRequestStatus = 'fulfilling' "
+        "AND WaitingOn = 'provider' AND RespondBy < '2026-12-02T00:00:00+00:00' "
         "AND RespondBy <= '2026-12-09T00:00:00+00:00'"
     )
 
@@ -64,6 +70,9 @@ async def test_list_and_show_on_a_dev_server(tmp_path: Path) -> None:
         overdue = await listed(DeskFilter(overdue=True))
         waiting = await listed(DeskFilter(status=RequestStatus.AWAITING_VERIFICATION))
         colorado = await listed(DeskFilter(jurisdiction=Jurisdiction.US_CO))
+        on_requester = await listed(DeskFilter(waiting_on=WaitingOn.REQUESTER))
+        on_us = await listed(DeskFilter(waiting_on=WaitingOn.US))
+        answered = await listed(DeskFilter(waiting_on=WaitingOn.NOBODY, closed_too=True))
         env = {
             "TEMPORAL_ADDRESS": harness.client.service_client.config.target_host,
             "TASK_QUEUE": harness.settings.task_queue,
@@ -73,6 +82,10 @@ async def test_list_and_show_on_a_dev_server(tmp_path: Path) -> None:
         }
         code, table, err = await starter("list", "--overdue", env=env)
         code_json, as_json, _ = await starter("list", "--due-within", "60d", "--json", env=env)
+        code_waiting, on_requester_table, _ = await starter(
+            "list", "--waiting-on", "requester", env=env
+        )
+        code_bad, _, bad = await starter("list", "--waiting-on", "someone", env=env)
         code_show, shown, _ = await starter("show", late.request_id, env=env)
         for request in (late, fresh):
             await rights_requests.withdraw(
@@ -82,17 +95,23 @@ async def test_list_and_show_on_a_dev_server(tmp_path: Path) -> None:
     assert overdue == [late.request_id]
     assert set(waiting) == {late.request_id, fresh.request_id}
     assert colorado == [late.request_id]
+    assert set(on_requester) == {late.request_id, fresh.request_id}
+    assert on_us == [] and answered == [opt_out.request_id]
     assert {row.request_id: row.status for row in everything} == indexed
     assert code == 0, err
     assert table.splitlines()[0].split() == [
-        "REQUEST", "TYPE", "LAW", "STATUS", "RESPOND", "BY", "DAYS", "LEFT"
+        "REQUEST", "TYPE", "LAW", "STATUS", "WAITING", "ON", "RESPOND", "BY", "DAYS", "LEFT"
     ]  # fmt: skip
+    assert code_waiting == 0 and "(2 requests)" in on_requester_table
+    assert on_requester_table.count(" requester ") == 2
+    assert code_bad == 2 and "unknown waiting on 'someone'" in bad
     assert late.request_id in table and fresh.request_id not in table
     assert "(1 requests)" in table and "-5" in table
     assert code_json == 0
     rows = json.loads(as_json)
     assert [row["request_id"] for row in rows] == [late.request_id, fresh.request_id]
     assert rows[1]["days_left"] == 45 and date.fromisoformat(rows[0]["respond_by"])
+    assert [row["waiting_on"] for row in rows] == ["requester", "requester"]
     assert code_show == 0
     assert "status      awaiting_verification" in shown
     assert "identity_verification" in shown and "receipt" in shown and "<34" not in shown

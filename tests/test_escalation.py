@@ -6,13 +6,16 @@ the request waits on them.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
 from client import rights_requests
+from rights.escalation import latest_rung, next_rung
 from rights.models import NoticeSent, OutcomeStatus, ProviderTaskDone, RequestStatus
 from rights.terms import Jurisdiction, RequestType
 from tests.harness import Harness, verify_and_reconfirm
@@ -91,3 +94,40 @@ async def test_a_request_waiting_on_its_requester_gets_no_extension(
     # The authority where the requester lives (GDPR Art. 77), or the ICO.
     regulator = "https://ico.org.uk/" if jurisdiction is Jurisdiction.GB else "www.bfdi.bund.de"
     assert regulator in refusal and "courts" in refusal
+
+
+LADDER = (14, 7, 3, 1)
+DUE = date(2026, 12, 20)
+
+
+@pytest.mark.parametrize(
+    ("now", "latest"),
+    [
+        (datetime(2026, 12, 5, 23, 59, tzinfo=UTC), None),  # before the first rung
+        (datetime(2026, 12, 6, 0, 0, tzinfo=UTC), datetime(2026, 12, 6, tzinfo=UTC)),
+        (datetime(2026, 12, 18, 12, 0, tzinfo=UTC), datetime(2026, 12, 17, tzinfo=UTC)),
+        (datetime(2026, 12, 20, 12, 0, tzinfo=UTC), datetime(2026, 12, 19, tzinfo=UTC)),
+        (datetime(2026, 12, 21, 0, 0, tzinfo=UTC), datetime(2026, 12, 21, tzinfo=UTC)),
+        (datetime(2026, 12, 25, 5, 0, tzinfo=UTC), datetime(2026, 12, 25, tzinfo=UTC)),
+    ],
+)
+def test_the_latest_rung_is_the_alert_the_watch_last_owed(
+    now: datetime, latest: datetime | None
+) -> None:
+    assert latest_rung(DUE, LADDER, now=now) == latest
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2026, 11, 1), max_value=datetime(2027, 2, 1), timezones=st.just(UTC)
+    )
+)
+def test_the_watch_alerts_at_every_rung_the_sweep_expects(now: datetime) -> None:
+    """The sweep's expectation and the watch's timers agree: the watch's next alert after the
+    latest rung is after `now`, so no alert is expected that the watch would not have sent."""
+    latest = latest_rung(DUE, LADDER, now=now)
+    if latest is None:
+        assert next_rung(DUE, LADDER, after=datetime(2026, 10, 1, tzinfo=UTC)) > now
+    else:
+        assert latest <= now < next_rung(DUE, LADDER, after=latest)
+        assert latest == next_rung(DUE, LADDER, after=latest - timedelta(microseconds=1))

@@ -12,12 +12,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from client.schedules import METRICS, PURGE, apply_schedules
-from rights.activity_inputs import MetricsInput, MetricsReport, PurgeResult
+from activities.records import NoticeLedger
+from client import rights_requests
+from client.desk import DeskFilter, list_requests
+from client.schedules import METRICS, PURGE, SWEEP, apply_schedules
+from rights.activity_inputs import MetricsInput, MetricsReport, PurgeResult, SweepInput, SweepResult
+from rights.models import Channel, NewRequest, NoticeKind, OperatorNote, Requester
+from rights.terms import Jurisdiction, RequestType
 from stores.records import compliance_records, correspondence_records, notice_ledger
 from tests.conftest import start_dev_server
-from tests.harness import Harness
-from workflows.record_keeping import MetricsReportWorkflow, RecordsPurgeWorkflow
+from tests.harness import MARIA, Harness
+from workflows.record_keeping import (
+    MetricsReportWorkflow,
+    OverdueSweepWorkflow,
+    RecordsPurgeWorkflow,
+)
 
 
 def record(
@@ -207,9 +216,13 @@ async def test_schedules_are_applied_idempotently_on_a_dev_server(tmp_path: Path
         listed = {schedule.id async for schedule in await harness.client.list_schedules()}
         purge = await harness.client.get_schedule_handle(PURGE).describe()
         metrics = await harness.client.get_schedule_handle(METRICS).describe()
-    assert first == {PURGE: "created", METRICS: "created"}
-    assert second == {PURGE: "updated", METRICS: "updated"}
-    assert {PURGE, METRICS} <= listed
+        sweep = await harness.client.get_schedule_handle(SWEEP).describe()
+    assert first == {PURGE: "created", METRICS: "created", SWEEP: "created"}
+    assert second == {PURGE: "updated", METRICS: "updated", SWEEP: "updated"}
+    assert {PURGE, METRICS, SWEEP} <= listed
+    assert sweep.schedule.action.workflow == "OverdueSweepWorkflow"  # type: ignore[union-attr]
+    (after_midnight,) = sweep.schedule.spec.calendars
+    assert [(r.start, r.end) for r in after_midnight.hour] == [(5, 5)]
     assert purge.schedule.action.workflow == "RecordsPurgeWorkflow"  # type: ignore[union-attr]
     assert metrics.schedule.action.workflow == "MetricsReportWorkflow"  # type: ignore[union-attr]
     (daily,) = purge.schedule.spec.calendars
@@ -217,3 +230,77 @@ async def test_schedules_are_applied_idempotently_on_a_dev_server(tmp_path: Path
     assert [(r.start, r.end) for r in daily.hour] == [(3, 3)] and daily.day_of_month[0].end == 31
     assert [(r.start, r.end) for r in yearly.month] == [(1, 1)]
     assert [(r.start, r.end) for r in yearly.day_of_month] == [(2, 2)]
+
+
+async def test_the_sweep_alerts_once_on_deadlines_no_watch_alerted(tmp_path: Path) -> None:
+    """Runs on a task queue nobody polls stand for runs a worker outage or a failing workflow
+    task has stalled: their watches cannot alert, so the sweep must."""
+    async with (
+        await start_dev_server() as dev,
+        Harness.running(dev, tmp_path) as harness,
+    ):
+        now = datetime.now(UTC)
+        # Colorado, received 50 days ago: 5 days overdue. Its own watch alerts at once.
+        watched = await harness.submit(
+            RequestType.ACCESS, jurisdiction=Jurisdiction.US_CO, received_at=now - timedelta(50)
+        )
+        stalled = harness.settings.model_copy(update={"task_queue": f"stalled-{uuid.uuid4()}"})
+
+        async def start_stalled(jurisdiction: Jurisdiction, days_ago: int) -> str:
+            new = NewRequest(
+                type=RequestType.DELETION,
+                jurisdiction=jurisdiction,
+                requester=Requester(
+                    full_name=MARIA[1], email=MARIA[0], residence=jurisdiction.value
+                ),
+                channel=Channel.WEB_FORM,
+            )
+            request = await rights_requests.submit_request(
+                harness.client, stalled, new, received_at=now - timedelta(days_ago)
+            )
+            return request.request_id
+
+        overdue = await start_stalled(Jurisdiction.US_CO, 50)  # 5 days past its deadline
+        near = await start_stalled(Jurisdiction.US_CA, 43)  # due in 2 days: 3-day alert due
+        later = await start_stalled(Jurisdiction.US_CA, 0)  # due in 45 days: nothing yet
+        ledger = NoticeLedger(harness.records_engine)
+        alert = NoticeKind.OPERATOR_DEADLINE_ALERT.value
+        for _ in range(400):
+            indexed = await list_requests(harness.client, DeskFilter())
+            alerted = ledger.last_sent([watched.request_id], alert)
+            if len(indexed) == 4 and watched.request_id in alerted:
+                break
+            await dev.sleep(0.05)
+
+        async def sweep() -> SweepResult:
+            return await harness.client.execute_workflow(
+                OverdueSweepWorkflow.run,
+                SweepInput(now=datetime.now(UTC)),
+                id=f"sweep-{uuid.uuid4().hex[:8]}",
+                task_queue=harness.settings.task_queue,
+                result_type=SweepResult,
+            )
+
+        first, again = await sweep(), await sweep()
+        digests = harness.outbox("overdue-sweep")
+        for request_id in (overdue, near, later):
+            await harness.handle(request_id).terminate("the test is over")
+        # Withdrawn, not denied: a denial's appeal window would wait 60 real days here.
+        await rights_requests.withdraw(
+            harness.client, watched.request_id, OperatorNote(note="test over")
+        )
+
+    assert {row.request_id for row in indexed} == {watched.request_id, overdue, near, later}
+    assert first.near_or_overdue == 3  # not `later`
+    missed = {row.request_id: row for row in first.missed}
+    assert set(missed) == {overdue, near}
+    assert missed[overdue].days_left == -5 and missed[near].days_left == 2
+    assert missed[overdue].last_alert is None and missed[near].status == "received"
+    assert first.digest_sent and not again.digest_sent and len(again.missed) == 2
+    (digest,) = digests
+    assert digest["To"] == harness.settings.operator_email
+    assert "2 requests past or near the deadline" in str(digest["Subject"])
+    text = str(digest.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert overdue in text and near in text and "overdue by 5 days" in text
+    assert watched.request_id not in text and later not in text
+    assert MARIA[0] not in digest.as_string() and MARIA[1] not in digest.as_string()

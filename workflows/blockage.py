@@ -7,10 +7,9 @@ and to decide that a request waiting only on its requester gets no extension.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import NamedTuple
 
-from rights.models import Channel, RequestState, RequestStatus
+from rights.models import Channel, RequestState, RequestStatus, WaitingOn
 
 # The statuses in which a request still waits on someone.
 OPEN: frozenset[RequestStatus] = frozenset(
@@ -25,12 +24,6 @@ OPEN: frozenset[RequestStatus] = frozenset(
         RequestStatus.RESPONDING,
     }
 )
-
-
-class WaitingOn(StrEnum):
-    REQUESTER = "requester"
-    US = "us"
-    PROVIDER = "provider"
 
 
 class Blockage(NamedTuple):
@@ -115,6 +108,11 @@ def blockage(state: RequestState) -> Blockage:
                 f"status {state.status.value}",
                 f"see starter.py status {rid}",
             )
+
+
+def waiting_on(state: RequestState) -> WaitingOn:
+    """Whose move it is: nobody's once the request is answered."""
+    return blockage(state).waiting_on if state.status in OPEN else WaitingOn.NOBODY
 
 
 def current_details(state: RequestState) -> str:

@@ -9,9 +9,11 @@ workflow logger, with ids and statuses only.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import date
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 from rights import search_attributes
 from rights.deadlines import DueDates
@@ -33,9 +35,12 @@ from rights.models import (
     StepName,
     StepState,
     StepStatus,
+    WaitingOn,
 )
+from rights.search_attributes import start_of
 from rights.terms import Jurisdiction, RequestType, VerificationStandard
-from workflows.blockage import current_details
+from workflows import patches
+from workflows.blockage import current_details, waiting_on
 
 
 def asks_where_the_requester_lives(
@@ -49,11 +54,6 @@ def asks_where_the_requester_lives(
     )
 
 
-def start_of(day: date) -> datetime:
-    """Midnight UTC of `day`: how a date is kept in a Datetime search attribute."""
-    return datetime.combine(day, time(0, 0), tzinfo=UTC)
-
-
 class CaseFile:
     def __init__(self, state: RequestState) -> None:
         self._state = state
@@ -61,6 +61,8 @@ class CaseFile:
         self.closing: RequestStatus | None = None
         # Once the run is answering, nothing may close or extend it any more.
         self.answering = False
+        # Last published `WaitingOn`; None until the first is.
+        self._waiting_on: WaitingOn | None = None
 
     @classmethod
     def of_request(
@@ -107,27 +109,34 @@ class CaseFile:
         """The state as it stands: read it anywhere, change it only through this class."""
         return self._state
 
-    def _show(self) -> None:
-        """The run's current details in the Temporal UI follow every change (no personal data)."""
+    def _show(self, *changed: SearchAttributeUpdate[Any]) -> None:
+        """The run's current details in the Temporal UI follow every change (no personal data),
+        and the search attributes that changed are published in one upsert, `WaitingOn` with
+        them when it moved (runs from 0.5.0)."""
         workflow.set_current_details(current_details(self._state))
+        updates = list(changed)
+        if workflow.patched(patches.WAITING_ON):
+            now_waiting_on = waiting_on(self._state)
+            if now_waiting_on is not self._waiting_on:
+                self._waiting_on = now_waiting_on
+                updates.append(search_attributes.WAITING_ON.value_set(now_waiting_on.value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
 
     def publish_search_attributes(self) -> None:
         """Type, jurisdiction, status and deadline, for the UI's filters."""
-        workflow.upsert_search_attributes(
-            [
-                search_attributes.REQUEST_TYPE.value_set(self._state.type.value),
-                search_attributes.JURISDICTION.value_set(self._state.jurisdiction.value),
-                search_attributes.STATUS.value_set(self._state.status.value),
-                search_attributes.RESPOND_BY.value_set(start_of(self._state.respond_by)),
-            ]
+        self._show(
+            search_attributes.REQUEST_TYPE.value_set(self._state.type.value),
+            search_attributes.JURISDICTION.value_set(self._state.jurisdiction.value),
+            search_attributes.STATUS.value_set(self._state.status.value),
+            search_attributes.RESPOND_BY.value_set(start_of(self._state.respond_by)),
         )
 
     def set_status(self, status: RequestStatus) -> None:
-        """A new status, mirrored into the search attribute and logged."""
+        """A new status, mirrored into the search attributes and logged."""
         self._state.status = status
-        workflow.upsert_search_attributes([search_attributes.STATUS.value_set(status.value)])
         self.log(logging.INFO, "request_status")
-        self._show()
+        self._show(search_attributes.STATUS.value_set(status.value))
 
     def close(self, final: RequestStatus) -> None:
         """The request's last status, at the moment it was answered."""
@@ -143,7 +152,6 @@ class CaseFile:
         self._state.respond_by = due.respond_by
         self._state.verification_standard = verification
         self.publish_search_attributes()
-        self._show()
 
     def restart_clock(self, pause: ClockPause, due: DueDates) -> None:
         """The law's clock ran again from `pause.restarted_on`: the dates counted from then."""
@@ -151,7 +159,6 @@ class CaseFile:
         self._state.due_dates = due
         self._state.respond_by = due.respond_by
         self.publish_search_attributes()
-        self._show()
 
     def reopen(self) -> None:
         """A granted appeal: the answered request is open again, to be carried out."""
@@ -197,10 +204,7 @@ class CaseFile:
         self._state.extended = True
         self._state.extension_reason = reason
         self._state.respond_by = respond_by
-        workflow.upsert_search_attributes(
-            [search_attributes.RESPOND_BY.value_set(start_of(respond_by))]
-        )
-        self._show()
+        self._show(search_attributes.RESPOND_BY.value_set(start_of(respond_by)))
 
     def step(self, name: StepName) -> StepState:
         """One step's state."""

@@ -35,12 +35,12 @@ from rights.correspondence import (
     TriageDone,
     TriageReason,
 )
+from rights.escalation import next_rung
 from rights.models import NoticeKind, NoticeSent, Recipient
 from rights.remedies import remedies_for
 from rights.residence import country_of
+from rights.search_attributes import start_of
 from workflows import effects
-from workflows.case_file import start_of
-from workflows.deadline_watch import next_rung
 
 UNBLOCK = {
     CorrespondenceKind.COMPLAINT: "answer it: starter.py reply-complaint {id} --reply ...",

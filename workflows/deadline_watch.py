@@ -19,28 +19,18 @@ from datetime import date, datetime, timedelta
 from temporalio import workflow
 
 from rights.activity_inputs import NoticeFacts
-from rights.models import NoticeKind, Recipient, RequestPolicy, RequestState
+from rights.escalation import DAY, next_rung
+from rights.models import NoticeKind, Recipient, RequestPolicy, RequestState, WaitingOn
+from rights.search_attributes import start_of
 from workflows import patches
-from workflows.blockage import WaitingOn, blockage
-from workflows.case_file import CaseFile, start_of
+from workflows.blockage import blockage
+from workflows.case_file import CaseFile
 from workflows.notifier import Notifier
 
 DEFAULT_EXTENSION_REASON = (
     "fulfilling the request across the service providers that hold the data "
     "is taking longer than the first period allows"
 )
-DAY = timedelta(days=1)
-
-
-def next_rung(due: date, ladder: tuple[int, ...], *, after: datetime) -> datetime:
-    """The privacy team's next alert after `after`: a ladder day before `due`, else daily once
-    it has passed."""
-    deadline = start_of(due)
-    for rung in sorted(deadline - timedelta(days=days) for days in ladder):
-        if rung > after:
-            return rung
-    overdue = max(after, deadline)
-    return deadline + DAY * ((overdue - deadline) // DAY + 1)
 
 
 def _timer_summary(target: datetime, extension_at: datetime | None, state: RequestState) -> str:

@@ -30,6 +30,8 @@ from rights.activity_inputs import (
     PurgeInput,
     PurgeResult,
     SendNoticeInput,
+    SweepInput,
+    SweepResult,
     WriteCorrespondenceRecordInput,
     WriteRecordInput,
 )
@@ -220,3 +222,16 @@ async def report_metrics(input: MetricsInput) -> MetricsReport:
         summary=f"Count the requests received in {input.year}",
     )
     return report
+
+
+async def sweep_overdue(input: SweepInput) -> SweepResult:
+    """The requests whose deadline alert is missing, and the privacy team's digest of them."""
+    result: SweepResult = await workflow.execute_activity(
+        ActivityName.SWEEP_OVERDUE,
+        input,
+        result_type=SweepResult,
+        start_to_close_timeout=timedelta(minutes=10),
+        retry_policy=LOCAL_RETRY,
+        summary=f"Sweep for deadlines without an alert as of {input.now:%Y-%m-%d}",
+    )
+    return result

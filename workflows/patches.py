@@ -31,3 +31,7 @@ DATED_LAW = "0.4.0-dated-law"
 # 0.4.0: a UK request's clock waits for the requester's identity (UK GDPR Art. 12A): once it is
 # confirmed, the dates are counted again from that day and the requester is told the new date.
 IDENTITY_PAUSE = "0.4.0-identity-pause"
+
+# 0.5.0: the run publishes whose move it is (`WaitingOn`: requester, us, provider or nobody) for
+# the desk's `--waiting-on`, in the same upsert as the status it follows from.
+WAITING_ON = "0.5.0-waiting-on"
