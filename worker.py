@@ -30,7 +30,14 @@ from client.connection import connect, load_link_secret
 from logs import configure_logging
 from rights.links import LinkTokens
 from rights.registry import Registry, RegistryError, provider_task_queue
-from rights.settings import AppEnv, MailBackend, Settings, load_settings
+from rights.settings import (
+    AppEnv,
+    MailBackend,
+    Settings,
+    SettingsError,
+    WorkerQueue,
+    load_settings,
+)
 from stores.engines import create_engine
 from stores.records import create_records_schema
 from workflows.appeal import AppealWorkflow
@@ -156,39 +163,42 @@ def build_activities(
 def build_workers(
     client: Client, settings: Settings, activities: Activities, *, task_queue: str | None = None
 ) -> list[Worker]:
-    """The request workflow's worker, and one worker per automated provider's task queue.
+    """The request workflow's worker, and one worker per automated provider's task queue, as
+    far as WORKER_QUEUES asks: a deployment runs them in separate processes to scale each apart.
 
     A provider's queue carries the server-side rate limit from the registry
     (`max_task_queue_activities_per_second`), so its published limit holds however many
     workers run, and its concurrency caps how many calls this worker makes at once.
     """
     task_queue = task_queue or settings.task_queue
-    workers = [
-        Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[
-                RightsRequestWorkflow,
-                AppealWorkflow,
-                ReportExpiryWorkflow,
-                CorrespondenceWorkflow,
-                RecordsPurgeWorkflow,
-                MetricsReportWorkflow,
-                OverdueSweepWorkflow,
-            ],
-            activities=activities.main,
-            # Sync activities run on these threads; the worker takes no more activity tasks
-            # than it can run at once, so none waits in a queue while its timeout runs.
-            activity_executor=concurrent.futures.ThreadPoolExecutor(
-                max_workers=settings.activity_concurrency
-            ),
-            max_concurrent_activities=settings.activity_concurrency,
-            workflow_runner=workflow_runner(),
-            max_cached_workflows=settings.workflow_cache_size,
+    workers: list[Worker] = []
+    if WorkerQueue.MAIN in settings.worker_queues:
+        workers.append(
+            Worker(
+                client,
+                task_queue=task_queue,
+                workflows=[
+                    RightsRequestWorkflow,
+                    AppealWorkflow,
+                    ReportExpiryWorkflow,
+                    CorrespondenceWorkflow,
+                    RecordsPurgeWorkflow,
+                    MetricsReportWorkflow,
+                    OverdueSweepWorkflow,
+                ],
+                activities=activities.main,
+                # Sync activities run on these threads; the worker takes no more activity tasks
+                # than it can run at once, so none waits in a queue while its timeout runs.
+                activity_executor=concurrent.futures.ThreadPoolExecutor(
+                    max_workers=settings.activity_concurrency
+                ),
+                max_concurrent_activities=settings.activity_concurrency,
+                workflow_runner=workflow_runner(),
+                max_cached_workflows=settings.workflow_cache_size,
+            )
         )
-    ]
     for entry in activities.registry.providers:
-        if not automated(entry):
+        if WorkerQueue.PROVIDERS not in settings.worker_queues or not automated(entry):
             continue
         concurrency = entry.rate.concurrency if entry.rate else settings.activity_concurrency
         workers.append(
@@ -203,6 +213,11 @@ def build_workers(
                 max_concurrent_activities=concurrency,
                 max_task_queue_activities_per_second=entry.rate.per_second if entry.rate else None,
             )
+        )
+    if not workers:
+        # A process polling nothing would look healthy while no request moves.
+        raise SettingsError(
+            "WORKER_QUEUES: no queue to poll (the provider registry has no automated provider)"
         )
     return workers
 
@@ -221,7 +236,9 @@ async def main() -> None:
     settings = load_settings()
     client = await connect(settings)
     workers = build_workers(client, settings, build_activities(settings))
-    logging.getLogger("worker").info("worker_started", extra={"task_queue": settings.task_queue})
+    logging.getLogger("worker").info(
+        "worker_started", extra={"task_queues": [w.task_queue for w in workers]}
+    )
     await run_workers(workers)
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import EmailStr, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rights.deadlines import EEA_STATES
 from rights.receipt_day import known_timezone
@@ -28,6 +29,15 @@ class MailBackend(StrEnum):
 class AppEnv(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class WorkerQueue(StrEnum):
+    """The task queues a worker process can poll (WORKER_QUEUES), so each kind scales apart."""
+
+    # The workflows and every activity not on a provider's queue: notices, identity, records.
+    MAIN = "main"
+    # One queue per automated provider, each rate-limited by the server (rights.registry).
+    PROVIDERS = "providers"
 
 
 class SettingsError(ValueError):
@@ -48,6 +58,10 @@ class Settings(BaseSettings):
     temporal_tls_server_name: str | None = None
     temporal_api_key: SecretStr | None = None
     task_queue: str = "rights-requests"
+    # Comma-separated in the environment: `main`, `providers`, or both (the default).
+    worker_queues: Annotated[frozenset[WorkerQueue], NoDecode] = Field(
+        default=frozenset(WorkerQueue), min_length=1
+    )
     workflow_cache_size: int = Field(default=250, ge=0, le=100_000)
     activity_concurrency: int = Field(default=16, ge=1, le=1000)
     data_dir: Path = Path("var")
@@ -112,6 +126,14 @@ class Settings(BaseSettings):
     def _unset_when_empty(cls, value: object) -> object:
         """`INBOUND_PARSE_CREDENTIALS=` (as compose passes an unset variable) is off, not bad."""
         return None if value == "" else value
+
+    @field_validator("worker_queues", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`WORKER_QUEUES=main,providers` names the queues; an empty item names nothing."""
+        if isinstance(value, str):
+            return {item.strip() for item in value.split(",") if item.strip()}
+        return value
 
     @field_validator("public_base_url")
     @classmethod
@@ -227,7 +249,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as error:
         problems = []
         for item in error.errors():
-            variable = "_".join(str(part) for part in item["loc"]).upper()
+            # A set's items add their index to the location; the variable is the names only.
+            variable = "_".join(part for part in item["loc"] if isinstance(part, str)).upper()
             message = item["msg"].removeprefix("Value error, ")
             problems.append(f"{variable}: {message}" if variable else message)
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
