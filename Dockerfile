@@ -9,7 +9,9 @@
 # All configuration comes from environment variables (see README.md, "Configuration").
 # docker-compose.yml runs this image against Temporal and PostgreSQL.
 
-FROM python:3.11-slim
+# The exact Python release and Debian suite, so a rebuild does not move to another one
+# unnoticed; move the tag on deliberately, for a security release.
+FROM python:3.11.15-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -40,10 +42,12 @@ RUN pip install -c requirements.lock . \
 
 # A non-root user; DATA_DIR (access reports, and the outbox if MAIL_BACKEND=outbox) is the
 # only place it writes. Mount a volume at /data to keep reports across container restarts.
-RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home rights \
+RUN groupadd --system --gid 10001 rights \
+    && useradd --system --uid 10001 --gid rights --home-dir /app --no-create-home rights \
     && mkdir -p /data \
     && chown rights:rights /data
 ENV DATA_DIR=/data
-USER rights
+# By number, so a runtime that checks for a non-root user (Kubernetes' runAsNonRoot) can tell.
+USER 10001:10001
 
 CMD ["python", "worker.py"]

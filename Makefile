@@ -1,6 +1,6 @@
 # make run   — Temporal dev server (UI on :8233) + worker, sample data under var/
-# make test  — lint, types, and the whole test suite (time-skipping Temporal, SQLite, and
-#              PostgreSQL too when TEST_DATABASE_URL is set)
+# make test  — lint (ruff, and hadolint on the Dockerfile), types, and the whole test suite
+#              (time-skipping Temporal, SQLite, and PostgreSQL too when TEST_DATABASE_URL is set)
 # make bench — benchmarks (not part of make test)
 # make fuzz  — the adversarial suite at full size: 10,000 generated requests at the public doors
 
@@ -25,6 +25,7 @@ test: lint typecheck pytest
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy rights workflows activities client stores api dev worker.py starter.py logs.py bench
