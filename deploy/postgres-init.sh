@@ -6,7 +6,8 @@
 # Creates the service's own login role and its two databases:
 #   records  the compliance records and the notice ledger (RECORDS_DATABASE_URL)
 #   service  stand-in for the health service's database (SERVICE_DATABASE_URL)
-# Temporal's databases (temporal, temporal_visibility) are created by temporalio/auto-setup.
+# Temporal's databases (temporal, temporal_visibility) are created by the temporal-schema job
+# (deploy/temporal-schema.sh), on every start, where missing.
 
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
     -v rights_password="$RIGHTS_DB_PASSWORD" <<'SQL'
