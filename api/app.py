@@ -42,6 +42,7 @@ from stores.engines import create_engine
 from templates import template_environment
 
 access_log = structlog.get_logger("api.access")
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 class BodyLimit:
@@ -226,9 +227,16 @@ def create_app(
 
 def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     """Uvicorn's access log is off: it would write each link's token from the query string.
-    `log_requests` logs method, path and status instead."""
+    `log_requests` logs method, path and status instead. A stop waits at most a few seconds
+    for requests in flight (a callback waiting on its run), so the process ends when asked."""
     return uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 

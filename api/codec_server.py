@@ -80,15 +80,19 @@ def create_codec_app(settings: Settings, codec: EncryptionCodec) -> FastAPI:
     return app
 
 
-async def serve_codec(settings: Settings, codec: EncryptionCodec) -> None:
-    """Serve the codec server on CODEC_PORT until stopped."""
-    config = uvicorn.Config(
+def codec_config(settings: Settings, codec: EncryptionCodec) -> uvicorn.Config:
+    """The codec server on CODEC_PORT: loopback only, unless an operator token guards it."""
+    return uvicorn.Config(
         create_codec_app(settings, codec),
         host="127.0.0.1" if settings.codec_operator_token is None else settings.api_host,
         port=settings.codec_port,
         log_config=None,
     )
-    await uvicorn.Server(config).serve()
+
+
+async def serve_codec(settings: Settings, codec: EncryptionCodec) -> None:
+    """Serve the codec server until stopped."""
+    await uvicorn.Server(codec_config(settings, codec)).serve()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """`make run`: the Temporal dev server, the sample service database and the worker, together.
 
 The dev server keeps its state in `DATA_DIR/temporal.db` (requests survive a restart), has the
-custom search attributes registered, and serves the UI on :8233. Mail goes to the outbox folder.
-Point TEMPORAL_ADDRESS at a running cluster and pass `--no-server` to use that instead.
+custom search attributes registered, and serves the UI on TEMPORAL_UI_ORIGIN's port (:8233).
+Mail goes to the outbox folder. Point TEMPORAL_ADDRESS at a running cluster and pass
+`--no-server` to use that instead.
+
+Ctrl-C and SIGTERM stop it in order: the workers, the API, the codec server and the drop-folder
+watch, then the sandboxes, then the dev server; then it says so and exits 0.
 """
 
 from __future__ import annotations
@@ -13,17 +17,22 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
 
+import uvicorn
 from pydantic import SecretStr
 from temporalio.client import Client
 
 import worker
 from activities.providers.kinds import load_registry
-from api.app import serve as serve_api
-from api.codec_server import serve_codec
+from api.app import create_app, server_config
+from api.codec_server import codec_config
 from client.connection import connect, load_payload_codec
 from client.schedules import apply_schedules
 from dev.sample_service import SAMPLE_PEOPLE, sample_people, seed_sample_service
@@ -37,6 +46,16 @@ from stores.engines import create_engine
 
 BIN = Path(sys.executable).parent
 UI_PORT = 8233
+# How long the dev server may take to stop on SIGTERM before it is killed.
+SERVER_STOP_SECONDS = 10
+STOPPED = "Privacy rights service stopped."
+
+T = TypeVar("T")
+
+
+def ui_port(settings: Settings) -> int:
+    """The UI listens where the codec server lets it call from: TEMPORAL_UI_ORIGIN's port."""
+    return urlsplit(settings.temporal_ui_origin).port or UI_PORT
 
 
 def dev_server_command(settings: Settings) -> list[str]:
@@ -53,7 +72,7 @@ def dev_server_command(settings: Settings) -> list[str]:
         f"--db-filename={settings.data_dir / 'temporal.db'}",
         f"--ip={host or '127.0.0.1'}",
         f"--port={port or 7233}",
-        f"--ui-port={UI_PORT}",
+        f"--ui-port={ui_port(settings)}",
         f"--namespace={settings.temporal_namespace}",
         "--sqlite-pragma=journal_mode=wal",
         "--sqlite-pragma=synchronous=normal",
@@ -81,10 +100,11 @@ async def wait_for_server(
 def next_steps(settings: Settings) -> str:
     """What `make run` prints once the stack is up: where things are, what to try."""
     email, name, phone = SAMPLE_PEOPLE[0][0], SAMPLE_PEOPLE[0][1], SAMPLE_PEOPLE[0][2]
+    ui = f"http://localhost:{ui_port(settings)}"
     key = (settings.intake_keys() or [b"<INTAKE_API_KEYS>"])[0].decode()
     return f"""
 Privacy rights service is running.
-  Temporal UI:   http://localhost:{UI_PORT}  (filter: RightsRequestStatus="awaiting_verification")
+  Temporal UI:   {ui}  (filter: RightsRequestStatus="awaiting_verification")
                  payloads decoded for the UI by the codec server on 127.0.0.1:{settings.codec_port}
   HTTP API:      {settings.public_base_url}/docs   (health: {settings.public_base_url}/healthz)
   Outbox:        {settings.outbox_dir}/  (every notice as an .eml file; open its links)
@@ -131,8 +151,111 @@ def _development_secret(settings: Settings, name: str, fresh: str) -> str:
     return path.read_text().strip()
 
 
+def stop_signal() -> asyncio.Event:
+    """An event Ctrl-C and SIGTERM set, so the stack stops its parts in order.
+
+    Left to Python, the signal raises KeyboardInterrupt wherever the main thread is; the event
+    loop is then closed before the tasks' done callbacks run, AnyIO's worker threads (FastAPI's
+    thread pool) never hear that their loop ended, and the process hangs at exit waiting for
+    them.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def unless_stopped(stop: asyncio.Event, work: Awaitable[T]) -> T | None:
+    """`work`'s result, or None (the work cancelled) when `stop` is set first: start-up can
+    wait half a minute for the dev server, and Ctrl-C must not wait with it."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+    return task.result()
+
+
+class StackServer(uvicorn.Server):
+    """A uvicorn server that is one part of the stack: the stack stops it with `should_exit`,
+    and it fails like the other parts do."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Leave SIGINT and SIGTERM to the stack. Left to itself, each server takes the signal
+        and on its way out raises it again for the next: a second server then reads that
+        Ctrl-C as a second one and quits without running its app's shutdown."""
+        yield
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        """Serve until stopped; a server that cannot start (its port taken) raises an error
+        here instead of uvicorn's SystemExit, which would escape the event loop and leave the
+        other parts running."""
+        try:
+            await super().serve(sockets)
+        except SystemExit:
+            raise RuntimeError(f"could not serve on port {self.config.port}") from None
+
+
+async def ready_client(settings: Settings, codec: EncryptionCodec) -> Client:
+    """A client of the dev server, once it answers, with the records' schedules applied (as
+    production applies them with `starter.py schedules apply`)."""
+    client = await wait_for_server(settings, codec)
+    await apply_schedules(client, settings)
+    return client
+
+
+async def serve_until(
+    stop: asyncio.Event, settings: Settings, client: Client, codec: EncryptionCodec
+) -> None:
+    """Run the workers, the API, the codec server and the drop-folder watch until `stop` is set
+    or one of them ends; then stop all of them and raise the first one's error, if any."""
+    api = StackServer(
+        server_config(create_app(settings, client), settings.api_host, settings.api_port)
+    )
+    codec_api = StackServer(codec_config(settings, codec))
+    workers = asyncio.create_task(
+        worker.run_workers(
+            worker.build_workers(client, settings, worker.build_activities(settings))
+        )
+    )
+    watch = asyncio.create_task(watch_drop_folder(settings))
+    parts = [
+        workers,
+        watch,
+        asyncio.create_task(api.serve()),
+        asyncio.create_task(codec_api.serve()),
+    ]
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([*parts, stopped], return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    api.should_exit = codec_api.should_exit = True
+    workers.cancel()
+    watch.cancel()
+    for result in await asyncio.gather(*parts, return_exceptions=True):
+        if isinstance(result, Exception):
+            raise result
+
+
+def stop_dev_server(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, so the dev server closes its SQLite file cleanly; killed if it will not stop."""
+    server.terminate()
+    try:
+        server.wait(timeout=SERVER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 async def run(settings: Settings, start_server: bool) -> None:
-    """Start the sandboxes, the dev server, the worker, the API and the codec server."""
+    """Start the sandboxes, the dev server, the worker, the API and the codec server; stop them
+    on Ctrl-C or SIGTERM."""
+    stop = stop_signal()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings = with_development_keys(settings)
     service = create_engine(settings.service_url)
@@ -146,27 +269,23 @@ async def run(settings: Settings, start_server: bool) -> None:
     server = None
     if start_server:
         log = (settings.data_dir / "temporal-server.log").open("ab")
-        server = subprocess.Popen(dev_server_command(settings), stdout=log, stderr=log)
+        # Its own process group: Ctrl-C at the terminal reaches this process only, which stops
+        # the dev server last, after the workers that talk to it.
+        server = subprocess.Popen(
+            dev_server_command(settings), stdout=log, stderr=log, process_group=0
+        )
     try:
         codec = load_payload_codec(settings)
-        client = await wait_for_server(settings, codec)
-        # The records' schedules, as production applies them with `starter.py schedules apply`.
-        await apply_schedules(client, settings)
-        print(next_steps(settings), flush=True)
-        activities = worker.build_activities(settings)
-        await asyncio.gather(
-            worker.run_workers(worker.build_workers(client, settings, activities)),
-            serve_api(settings, client),
-            serve_codec(settings, codec),
-            watch_drop_folder(settings),
-        )
+        client = await unless_stopped(stop, ready_client(settings, codec))
+        if client is not None:
+            print(next_steps(settings), flush=True)
+            await serve_until(stop, settings, client, codec)
     finally:
         for sandbox in sandboxes:
             sandbox.stop()
         if server is not None:
-            server.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                server.wait(timeout=10)
+            stop_dev_server(server)
+    print(STOPPED, flush=True)
 
 
 def main() -> None:
@@ -175,10 +294,7 @@ def main() -> None:
     parser.add_argument("--no-server", action="store_true", help="use TEMPORAL_ADDRESS as is")
     args = parser.parse_args()
     configure_logging()
-    # SIGTERM ends the stack like Ctrl-C does, so the dev server is stopped with it.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(load_settings(), start_server=not args.no_server))
+    asyncio.run(run(load_settings(), start_server=not args.no_server))
 
 
 if __name__ == "__main__":

@@ -1,15 +1,20 @@
-"""The API and codec processes log as the worker does: JSON lines, contact details masked."""
+"""The processes as an operator starts them: the API and codec servers log as the worker does
+(JSON lines, contact details masked), and `make run` stops cleanly when asked."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
+import signal
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from dev.local_stack import STOPPED
 from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +77,77 @@ async def test_the_api_process_logs_json(tmp_path: Path) -> None:
     )
     assert lines
     assert all(isinstance(json.loads(line), dict) for line in lines), lines[:3]
+
+
+def stack_environ(data_dir: Path) -> dict[str, str]:
+    """`make run` on free ports: the sandboxes' in a copy of the development registry, the dev
+    server's, the UI's, the API's and the codec server's."""
+    registry = (ROOT / "config" / "providers.toml").read_text()
+    registry = re.sub(r"127\.0\.0\.1:87\d\d", lambda _: f"127.0.0.1:{free_port()}", registry)
+    (data_dir / "providers.toml").write_text(registry)
+    api_port = free_port()
+    return {
+        "DATA_DIR": str(data_dir),
+        "PROVIDER_REGISTRY": str(data_dir / "providers.toml"),
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+        "TEMPORAL_UI_ORIGIN": f"http://localhost:{free_port()}",
+        "API_PORT": str(api_port),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{api_port}",
+        "CODEC_PORT": str(free_port()),
+    }
+
+
+async def until_healthy(base_url: str, process: asyncio.subprocess.Process) -> None:
+    """Until the API answers /healthz with 200 (Temporal up, workers polling): the whole stack
+    runs. The health check's dependency runs on AnyIO's worker thread, the one that used to keep
+    the process from exiting."""
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        while process.returncode is None:
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"make run ended before it was healthy: {process.returncode}")
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` started, as Linux lists them."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.parametrize("how", ["sigterm", "ctrl_c"])
+async def test_make_run_stops_on_sigterm_and_ctrl_c_and_says_so(tmp_path: Path, how: str) -> None:
+    environ = stack_environ(tmp_path)
+    with (tmp_path / "stderr.log").open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "dev.local_stack",
+            cwd=ROOT,
+            env={**os.environ, **environ},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+            # A terminal's Ctrl-C signals the whole foreground process group.
+            process_group=0,
+        )
+        try:
+            await asyncio.wait_for(until_healthy(environ["PUBLIC_BASE_URL"], process), 120)
+            [dev_server] = children_of(process.pid)
+            assert "temporal" in Path(f"/proc/{dev_server}/cmdline").read_text()
+            if how == "sigterm":
+                process.send_signal(signal.SIGTERM)
+            else:
+                os.killpg(process.pid, signal.SIGINT)
+            stdout, _ = await asyncio.wait_for(process.communicate(), 30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    lines = stdout.decode().strip().splitlines()
+    log = (tmp_path / "stderr.log").read_text()
+    assert process.returncode == 0, log[-2000:]
+    assert lines[-1] == STOPPED
+    assert not Path(f"/proc/{dev_server}").exists()
+    assert "Traceback" not in log
