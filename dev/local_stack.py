@@ -265,6 +265,7 @@ async def run(settings: Settings, start_server: bool) -> None:
         os.environ,
         sample_people(service),
         callback_base_url=settings.public_base_url,
+        state_root=settings.data_dir / "sandboxes",
     )
     server = None
     if start_server:

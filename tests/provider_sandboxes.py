@@ -92,13 +92,20 @@ def running_provider(
     *,
     people: list[tuple[str, str, str]] | None = None,
     callback_base_url: str | None = None,
+    port: int = 0,
+    state_dir: Path | None = None,
     **entry_options: object,
 ) -> Iterator[Provider]:
+    """A started sandbox holding `people`, or, on a `state_dir` it used before, what it held."""
     name = name or kind.replace("_", "-")
     token = f"test-{name}-token"
-    sandbox = sandbox_for(kind, token, Place(provider=name, callback_base_url=callback_base_url))
-    for person in people or []:
-        sandbox.add_person(*person)
+    place = Place(
+        provider=name, port=port, callback_base_url=callback_base_url, state_dir=state_dir
+    )
+    sandbox = sandbox_for(kind, token, place)
+    if sandbox.fresh:
+        for person in people or []:
+            sandbox.add_person(*person)
     with sandbox:
         entry = api_entry(name, kind, sandbox.url, **entry_options)  # type: ignore[arg-type]
         assert entry.api is not None

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from temporalio.exceptions import ApplicationError
 
@@ -23,6 +24,7 @@ from activities.providers.kinds import connector_for
 from dev.sandbox.server import Reply
 from rights.models import OutcomeStatus, ProviderOutcome
 from rights.plans import ProviderAction
+from tests.live_server import free_port
 from tests.provider_sandboxes import (
     ASYNC_JOBS,
     EFFECT,
@@ -34,6 +36,7 @@ from tests.provider_sandboxes import (
 )
 
 ANA = ("ana.ruiz@example.com", "Ana Ruiz", "4242")
+BEN = ("ben.okafor@example.com", "Ben Okafor", "4343")
 NOBODY = Subject(request_id="unused", email="nobody@example.com", account_id=None)
 ACCESS_KINDS = ["stripe", "sendgrid_contacts", "hubspot", "zendesk", "webhook"]
 # The wait each sandbox's 429 asks for, as its provider documents the headers.
@@ -381,3 +384,40 @@ def test_overlapping_attempts_merge_their_journal_entries(journal: Journal) -> N
     merged = journal.step("r-9", "segment", ProviderAction.DELETE)
     assert merged.get("regulate_id") == "reg000001"
     assert merged.get("note") == "second attempt"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_restarted_sandbox_holds_what_it_held(kind: str, tmp_path: Path) -> None:
+    """As a real provider would after `make run` restarts: the person deleted stays deleted
+    and is counted once, a job keeps its id and progress, and a repeated call (our journal
+    lost, as after a crash) gets the provider's answer to a repeat, the webhook's the first
+    answer to its Idempotency-Key."""
+    port, state_dir = free_port(), tmp_path / "sandbox"
+    journals = [Journal(sa.create_engine(f"sqlite:///{tmp_path / f'{n}.db'}")) for n in (1, 2)]
+    ben = Subject(request_id=uuid.uuid4().hex, email=BEN[0], account_id=BEN[2])
+    try:
+        with running_provider(kind, people=[ANA, BEN], port=port, state_dir=state_dir) as before:
+            deletion = Fixture(before, journals[0], tmp_path)
+            first = deletion.drive()
+            running = deletion.connector.fulfil(ben, ProviderAction.DELETE)
+            if running.job is not None:
+                running = deletion.connector.resume(ben, ProviderAction.DELETE, running.job)
+                assert running.job is not None, "the job should still be running"
+        with running_provider(kind, people=[ANA, BEN], port=port, state_dir=state_dir) as after:
+            assert not after.sandbox.fresh
+            counted_before = dict(after.sandbox.effective_deletions_per_person)
+            again = Fixture(after, journals[1], tmp_path).drive(subject=deletion.subject)
+            resumed = Fixture(after, journals[0], tmp_path).connector
+            while running.job is not None:  # a 404 for the job id would raise
+                running = resumed.resume(ben, ProviderAction.DELETE, running.job)
+            counts = after.sandbox.effective_deletions_per_person
+    finally:
+        for journal in journals:
+            journal.engine.dispose()
+    assert first.status is running.status is OutcomeStatus.DONE
+    if kind == "webhook":
+        assert again == first
+    else:
+        assert again.status in (OutcomeStatus.NOT_FOUND, OutcomeStatus.DONE)
+    assert counted_before == {ANA[2]: 1, **({} if kind in ASYNC_JOBS else {BEN[2]: 1})}
+    assert counts == {ANA[2]: 1, BEN[2]: 1}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import MutableMapping, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from activities.providers.kinds import KINDS
@@ -35,11 +36,14 @@ def start_sandboxes(
     people: Sequence[tuple[str, str, str]],
     *,
     callback_base_url: str,
+    state_root: Path | None = None,
 ) -> list[SandboxProvider]:
     """Start the registry's sandbox providers on their base URLs' ports, holding `people`.
 
     Credentials the environment does not set get sandbox values, so the worker's start-up
-    check for each provider's variables passes on a fresh machine.
+    check for each provider's variables passes on a fresh machine. Under `state_root` each
+    keeps its state in a folder named for its provider, and one started on its folder again
+    holds what it held, not `people` anew: whom it deleted stays deleted.
     """
     started = []
     for entry in providers:
@@ -58,9 +62,11 @@ def start_sandboxes(
                 agent_email=environ.get(entry.api.user_env or "", SANDBOX_AGENT_EMAIL),
                 callback_base_url=callback_base_url,
                 callback_after_seconds=5,
+                state_dir=None if state_root is None else state_root / entry.name,
             ),
         )
-        for email, full_name, account_id in people:
-            server.add_person(email, full_name, account_id)
+        if server.fresh:
+            for email, full_name, account_id in people:
+                server.add_person(email, full_name, account_id)
         started.append(server.start())
     return started

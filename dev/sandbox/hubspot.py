@@ -7,7 +7,7 @@ with `filterGroups`; limits follow https://developers.hubspot.com/docs/guides/ap
 
 from __future__ import annotations
 
-import itertools
+from pathlib import Path
 from typing import Any
 
 from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
@@ -15,12 +15,14 @@ from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
 
 class HubSpotSandbox(SandboxProvider):
     name = "hubspot"
+    first_id = 501
 
-    def __init__(self, token: str, *, port: int = 0) -> None:
+    def __init__(self, token: str, *, port: int = 0, state_dir: Path | None = None) -> None:
         self.contacts: dict[str, dict[str, Any]] = {}
+        # Whose each contact is: the account id the deletion counts go by.
+        self.account_of: dict[str, str] = {}
         self.blocklist: set[str] = set()
-        self._ids = itertools.count(501)
-        super().__init__(token, port=port)
+        super().__init__(token, port=port, state_dir=state_dir)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """The endpoints this provider's API answers, as documented."""
@@ -57,18 +59,32 @@ class HubSpotSandbox(SandboxProvider):
             },
         )
 
-    def add_person(self, email: str, full_name: str, account_id: str) -> None:
-        """Hold one person, as the provider would."""
+    def hold_person(self, email: str, full_name: str, account_id: str) -> None:
+        """A contact."""
         first, _, last = full_name.partition(" ")
-        with self._lock:
-            contact_id = str(next(self._ids))
-            self.contacts[contact_id] = {
-                "id": contact_id,
-                "properties": {"email": email, "firstname": first, "lastname": last},
-                "createdAt": "2026-01-05T10:00:00Z",
-                "updatedAt": "2026-02-01T10:00:00Z",
-                "archived": False,
-            }
+        contact_id = str(self.new_id())
+        self.account_of[contact_id] = account_id
+        self.contacts[contact_id] = {
+            "id": contact_id,
+            "properties": {"email": email, "firstname": first, "lastname": last},
+            "createdAt": "2026-01-05T10:00:00Z",
+            "updatedAt": "2026-02-01T10:00:00Z",
+            "archived": False,
+        }
+
+    def state(self) -> dict[str, Any]:
+        """Contacts, whose they are, and the GDPR blocklist."""
+        return {
+            "contacts": self.contacts,
+            "account_of": self.account_of,
+            "blocklist": sorted(self.blocklist),
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Hold what `state()` returned before a restart."""
+        self.contacts = state["contacts"]
+        self.account_of = state["account_of"]
+        self.blocklist = set(state["blocklist"])
 
     def _by_email(self, email: str) -> list[dict[str, Any]]:
         return [
@@ -93,6 +109,6 @@ class HubSpotSandbox(SandboxProvider):
         email = str(body["objectId"])
         for contact in self._by_email(email):
             del self.contacts[contact["id"]]
-            self.effective_deletions += 1
+            self.deleted(self.account_of[contact["id"]])
         self.blocklist.add(email.lower())
         return Reply(204)

@@ -10,8 +10,8 @@ and an ISO-8601 `X-Regulation-RateLimit-Quota-Reset`.
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
@@ -29,14 +29,20 @@ REGULATION_TYPES = {
 class SegmentSandbox(SandboxProvider):
     name = "segment"
 
-    def __init__(self, token: str, *, port: int = 0, polls_per_job: int = 3) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        port: int = 0,
+        polls_per_job: int = 3,
+        state_dir: Path | None = None,
+    ) -> None:
         self.profiles: dict[str, dict[str, Any]] = {}
         self.suppressed: set[str] = set()
         self.regulations: dict[str, dict[str, Any]] = {}
         self.polls_per_job = polls_per_job
         self.final_status = "FINISHED"
-        self._ids = itertools.count(1)
-        super().__init__(token, port=port)
+        super().__init__(token, port=port, state_dir=state_dir)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """The endpoints this provider's API answers, as documented."""
@@ -61,10 +67,23 @@ class SegmentSandbox(SandboxProvider):
             },
         )
 
-    def add_person(self, email: str, full_name: str, account_id: str) -> None:
-        """Hold one person, as the provider would."""
-        with self._lock:
-            self.profiles[account_id] = {"userId": account_id, "events": 42}
+    def hold_person(self, email: str, full_name: str, account_id: str) -> None:
+        """A user profile, by the account id as Segment's userId."""
+        self.profiles[account_id] = {"userId": account_id, "events": 42}
+
+    def state(self) -> dict[str, Any]:
+        """Profiles, suppressed users, and the regulations with their ids and progress."""
+        return {
+            "profiles": self.profiles,
+            "suppressed": sorted(self.suppressed),
+            "regulations": self.regulations,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Hold what `state()` returned before a restart."""
+        self.profiles = state["profiles"]
+        self.suppressed = set(state["suppressed"])
+        self.regulations = state["regulations"]
 
     def _create(self, call: Call) -> Reply:
         body = call.json() or {}
@@ -72,7 +91,7 @@ class SegmentSandbox(SandboxProvider):
             return self.error(422, "validation")
         if body.get("subjectType") != "USER_ID" or not body.get("subjectIds"):
             return self.error(422, "validation")
-        regulate_id = f"reg{next(self._ids):06d}"
+        regulate_id = f"reg{self.new_id():06d}"
         self.regulations[regulate_id] = {
             "type": body["regulationType"],
             "subjects": list(body["subjectIds"]),
@@ -94,7 +113,7 @@ class SegmentSandbox(SandboxProvider):
                 for user_id in regulation["subjects"]:
                     self.suppressed.add(user_id)
                     if "DELETE" in regulation["type"] and self.profiles.pop(user_id, {}):
-                        self.effective_deletions += 1
+                        self.deleted(user_id)
         finished = status not in ("INITIALIZED", "RUNNING")
         return Reply(
             200,

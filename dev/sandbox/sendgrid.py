@@ -10,9 +10,9 @@ https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-ap
 
 from __future__ import annotations
 
-import itertools
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
@@ -21,13 +21,21 @@ from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
 class SendGridContactsSandbox(SandboxProvider):
     name = "sendgrid_contacts"
 
-    def __init__(self, token: str, *, port: int = 0, polls_per_job: int = 3) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        port: int = 0,
+        polls_per_job: int = 3,
+        state_dir: Path | None = None,
+    ) -> None:
         self.contacts: dict[str, dict[str, Any]] = {}
+        # Whose each contact is: the account id the deletion counts go by.
+        self.account_of: dict[str, str] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.polls_per_job = polls_per_job
         self.fail_jobs = False
-        self._ids = itertools.count(1)
-        super().__init__(token, port=port)
+        super().__init__(token, port=port, state_dir=state_dir)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """The endpoints this provider's API answers, as documented."""
@@ -53,19 +61,29 @@ class SendGridContactsSandbox(SandboxProvider):
             },
         )
 
-    def add_person(self, email: str, full_name: str, account_id: str) -> None:
-        """Hold one person, as the provider would."""
+    def hold_person(self, email: str, full_name: str, account_id: str) -> None:
+        """A contact on the newsletter list."""
         first, _, last = full_name.partition(" ")
-        with self._lock:
-            contact_id = str(uuid.UUID(int=next(self._ids)))
-            self.contacts[contact_id] = {
-                "id": contact_id,
-                "email": email,
-                "first_name": first,
-                "last_name": last,
-                "list_ids": ["newsletter"],
-                "created_at": "2026-01-05T10:00:00Z",
-            }
+        contact_id = str(uuid.UUID(int=self.new_id()))
+        self.account_of[contact_id] = account_id
+        self.contacts[contact_id] = {
+            "id": contact_id,
+            "email": email,
+            "first_name": first,
+            "last_name": last,
+            "list_ids": ["newsletter"],
+            "created_at": "2026-01-05T10:00:00Z",
+        }
+
+    def state(self) -> dict[str, Any]:
+        """Contacts, whose they are, and the delete jobs with their ids and progress."""
+        return {"contacts": self.contacts, "account_of": self.account_of, "jobs": self.jobs}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Hold what `state()` returned before a restart."""
+        self.contacts = state["contacts"]
+        self.account_of = state["account_of"]
+        self.jobs = state["jobs"]
 
     def _search(self, call: Call) -> Reply:
         wanted = [email.lower() for email in call.json()["emails"]]
@@ -100,7 +118,7 @@ class SendGridContactsSandbox(SandboxProvider):
                 present = [i for i in job["ids"] if i in self.contacts]
                 for contact_id in present:
                     del self.contacts[contact_id]
-                self.effective_deletions += len(present)
+                    self.deleted(self.account_of[contact_id])
                 job["deleted"] = len(present)
             deleted = job["deleted"]
         return Reply(

@@ -3,8 +3,16 @@
 A sandbox answers the endpoints our connector uses the way the provider documents them (status
 codes, bodies, job lifecycles, rate-limit headers). Faults are queued per server and consumed
 one request at a time, so a test can say "the next three calls get 429" and know which calls
-they hit. `effective_deletions` counts deletions that removed data that was there: the number a
-crash-and-retry test expects to stay at one.
+they hit. `effective_deletions_per_person` counts, by account id, the deletions that removed data
+that was there: the number a crash-and-retry test expects to stay at one for each person.
+
+Given a directory, a sandbox keeps what a real provider keeps there (people, jobs and their ids,
+idempotency answers, the deletion counts) and finds it again
+when started anew on it, so a restarted `make run` meets the providers it left. The file is
+rewritten whole after each call that changed something, by renaming a temporary file over it:
+a process killed mid-write leaves the previous state, never half of one. It is not synced to the
+disk: a killed process loses nothing, a power cut may. Faults and the call log are the test's,
+not the provider's, and are not kept.
 
 The control endpoints under `/_sandbox/` let an operator inject faults into the `make run`
 stack with curl (see README).
@@ -13,12 +21,15 @@ stack with curl (see README).
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +43,8 @@ class Place:
     agent_email: str = "privacy-bot@sandbox.invalid"
     callback_base_url: str | None = None
     callback_after_seconds: float | None = None
+    # Where it keeps its state across restarts; None keeps it in memory only.
+    state_dir: Path | None = None
 
 
 @dataclass
@@ -39,6 +52,15 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+
+    def saved(self) -> dict[str, Any]:
+        """The reply as the state file holds it (an idempotency key's first answer)."""
+        return {"status": self.status, "body": self.body, "headers": self.headers}
+
+    @classmethod
+    def from_saved(cls, saved: dict[str, Any]) -> Reply:
+        """A reply read back from the state file."""
+        return cls(int(saved["status"]), saved["body"], dict(saved["headers"]))
 
 
 @dataclass
@@ -77,22 +99,32 @@ class Fault:
 Handler = Callable[..., Reply]
 
 
+STATE_FILE = "state.json"
+
+
 class SandboxProvider:
-    """Subclasses set `name`, register routes in `routes()`, and say how they authenticate."""
+    """Subclasses set `name`, register routes in `routes()`, say how they authenticate, and
+    what of theirs a restart keeps (`state()`, `restore_state()`)."""
 
     name = "sandbox"
+    # The first of the numbers the provider's ids are made from.
+    first_id = 1
 
     @classmethod
     def for_provider(cls, token: str, place: Place) -> SandboxProvider:
         """The stand-in for one registry entry; kinds that need more of `place` override this."""
-        return cls(token, port=place.port)
+        return cls(token, port=place.port, state_dir=place.state_dir)
 
-    def __init__(self, token: str, *, port: int = 0) -> None:
+    def __init__(self, token: str, *, port: int = 0, state_dir: Path | None = None) -> None:
         self.token = token
         self._lock = threading.RLock()
         self._faults: list[Fault] = []
         self.calls: list[tuple[str, str]] = []
-        self.effective_deletions = 0
+        self.effective_deletions_per_person: Counter[str] = Counter()
+        self._next_id = self.first_id
+        self.state_dir = state_dir
+        self._saved = ""
+        self.fresh = self._load()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
             (method, re.compile(f"^{pattern}$"), handler)
             for method, pattern, handler in self.routes()
@@ -121,9 +153,77 @@ class SandboxProvider:
         """The provider's own 429 answer."""
         return Reply(429, {"error": {"code": "rate_limited"}}, {"Retry-After": str(wait_seconds)})
 
-    def add_person(self, email: str, full_name: str, account_id: str) -> None:
-        """Hold one person, as the provider would."""
+    def hold_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person's records, as the provider would."""
         raise NotImplementedError
+
+    def state(self) -> dict[str, Any]:
+        """What the provider holds, as JSON, for the state file."""
+        raise NotImplementedError
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Hold again what `state()` returned before a restart."""
+        raise NotImplementedError
+
+    # Shared by every provider: its people, its ids, its deletion counts.
+
+    def add_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Hold one person, as the provider would, and keep it."""
+        with self._lock:
+            self.hold_person(email, full_name, account_id)
+            self._save()
+
+    def new_id(self) -> int:
+        """The next number for the provider's ids; never one given before, restarts included."""
+        self._next_id += 1
+        return self._next_id - 1
+
+    def deleted(self, account_id: str) -> None:
+        """Count a deletion that removed this person's data."""
+        self.effective_deletions_per_person[account_id] += 1
+
+    @property
+    def effective_deletions(self) -> int:
+        """Deletions that removed data, everyone's together."""
+        with self._lock:
+            return sum(self.effective_deletions_per_person.values())
+
+    # Keeping it.
+
+    def _load(self) -> bool:
+        """Read the state a previous run left; whether there was none (a fresh provider)."""
+        if self.state_dir is None:
+            return True
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        path = self.state_dir / STATE_FILE
+        if not path.exists():
+            return True
+        self._saved = path.read_text()
+        saved = json.loads(self._saved)
+        self._next_id = int(saved["next_id"])
+        self.effective_deletions_per_person = Counter(saved["effective_deletions_per_person"])
+        self.restore_state(saved["provider"])
+        return False
+
+    def _save(self) -> None:
+        """Write the state, if it changed, in place of the old file (see the module's doc)."""
+        if self.state_dir is None:
+            return
+        with self._lock:
+            text = json.dumps(
+                {
+                    "next_id": self._next_id,
+                    "effective_deletions_per_person": self.effective_deletions_per_person,
+                    "provider": self.state(),
+                },
+                sort_keys=True,
+            )
+            if text == self._saved:
+                return
+            partial = self.state_dir / f"{STATE_FILE}.partial"
+            partial.write_text(text)
+            os.replace(partial, self.state_dir / STATE_FILE)
+            self._saved = text
 
     # Running it.
 
@@ -198,9 +298,15 @@ class SandboxProvider:
     def _control(self, call: Call) -> Reply:
         """`POST /_sandbox/faults {"fail": 429, "times": 3}` and friends; `GET /_sandbox/state`."""
         if call.method == "GET" and call.path == "/_sandbox/state":
-            return Reply(
-                200, {"effective_deletions": self.effective_deletions, "calls": len(self.calls)}
-            )
+            with self._lock:
+                return Reply(
+                    200,
+                    {
+                        "effective_deletions": self.effective_deletions,
+                        "effective_deletions_per_person": self.effective_deletions_per_person,
+                        "calls": len(self.calls),
+                    },
+                )
         if call.method == "POST" and call.path == "/_sandbox/faults":
             order = call.json() or {}
             times = int(order.get("times", 1))
@@ -237,6 +343,8 @@ class SandboxProvider:
             if method == call.method and (match := pattern.match(call.path)):
                 with self._lock:
                     reply = handler(call, *match.groups())
+                    # Kept before it is answered: what the caller is told survives a crash.
+                    self._save()
                 if fault is not None and fault.kind == "lose_response":
                     return None
                 return reply

@@ -8,7 +8,7 @@ charges and payment methods are listed by `customer`; errors are `{"error": {"ty
 
 from __future__ import annotations
 
-import itertools
+from pathlib import Path
 from typing import Any
 
 from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
@@ -17,12 +17,11 @@ from dev.sandbox.server import Call, Handler, Reply, SandboxProvider
 class StripeSandbox(SandboxProvider):
     name = "stripe"
 
-    def __init__(self, token: str, *, port: int = 0) -> None:
+    def __init__(self, token: str, *, port: int = 0, state_dir: Path | None = None) -> None:
         self.customers: dict[str, dict[str, Any]] = {}
         self.charges: list[dict[str, Any]] = []
         self.payment_methods: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
-        super().__init__(token, port=port)
+        super().__init__(token, port=port, state_dir=state_dir)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """The endpoints this provider's API answers, as documented."""
@@ -48,39 +47,52 @@ class StripeSandbox(SandboxProvider):
             {"Stripe-Should-Retry": "true", "Retry-After": str(wait_seconds)},
         )
 
-    def add_person(self, email: str, full_name: str, account_id: str) -> None:
-        """Hold one person, as the provider would."""
-        with self._lock:
-            customer_id = f"cus_{next(self._ids):06d}"
-            self.customers[customer_id] = {
-                "id": customer_id,
-                "object": "customer",
-                "email": email,
-                "name": full_name,
-                "created": 1767225600,
-                "metadata": {"account_id": account_id},
+    def hold_person(self, email: str, full_name: str, account_id: str) -> None:
+        """A customer with one charge and one card."""
+        customer_id = f"cus_{self.new_id():06d}"
+        self.customers[customer_id] = {
+            "id": customer_id,
+            "object": "customer",
+            "email": email,
+            "name": full_name,
+            "created": 1767225600,
+            "metadata": {"account_id": account_id},
+        }
+        self.charges.append(
+            {
+                "id": f"ch_{self.new_id():06d}",
+                "object": "charge",
+                "customer": customer_id,
+                "amount": 12000,
+                "currency": "usd",
+                "status": "succeeded",
+                "created": 1767312000,
+                "description": "Therapy session",
             }
-            self.charges.append(
-                {
-                    "id": f"ch_{next(self._ids):06d}",
-                    "object": "charge",
-                    "customer": customer_id,
-                    "amount": 12000,
-                    "currency": "usd",
-                    "status": "succeeded",
-                    "created": 1767312000,
-                    "description": "Therapy session",
-                }
-            )
-            self.payment_methods.append(
-                {
-                    "id": f"pm_{next(self._ids):06d}",
-                    "object": "payment_method",
-                    "customer": customer_id,
-                    "type": "card",
-                    "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
-                }
-            )
+        )
+        self.payment_methods.append(
+            {
+                "id": f"pm_{self.new_id():06d}",
+                "object": "payment_method",
+                "customer": customer_id,
+                "type": "card",
+                "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030},
+            }
+        )
+
+    def state(self) -> dict[str, Any]:
+        """Customers (deleted ones as their stubs), charges and payment methods."""
+        return {
+            "customers": self.customers,
+            "charges": self.charges,
+            "payment_methods": self.payment_methods,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Hold what `state()` returned before a restart."""
+        self.customers = state["customers"]
+        self.charges = state["charges"]
+        self.payment_methods = state["payment_methods"]
 
     @staticmethod
     def _page(items: list[dict[str, Any]], url: str) -> Reply:
@@ -105,7 +117,7 @@ class StripeSandbox(SandboxProvider):
             return self.error(404, "resource_missing")
         self.customers[customer_id] = {"id": customer_id, "object": "customer", "deleted": True}
         self.payment_methods = [p for p in self.payment_methods if p["customer"] != customer_id]
-        self.effective_deletions += 1
+        self.deleted(customer["metadata"]["account_id"])
         return Reply(200, {"id": customer_id, "object": "customer", "deleted": True})
 
     def _list_charges(self, call: Call) -> Reply:

@@ -7,10 +7,10 @@ signed result to our API when `send_callbacks()` runs (by hand in tests, on a ti
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +36,7 @@ class WebhookSandbox(SandboxProvider):
             provider=place.provider,
             callback_base_url=place.callback_base_url,
             callback_after_seconds=place.callback_after_seconds,
+            state_dir=place.state_dir,
         )
 
     def __init__(
@@ -46,6 +47,7 @@ class WebhookSandbox(SandboxProvider):
         provider: str = "internal-crm",
         callback_base_url: str | None = None,
         callback_after_seconds: float | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.people: dict[str, dict[str, Any]] = {}
         self.answers: dict[str, Reply] = {}
@@ -55,8 +57,7 @@ class WebhookSandbox(SandboxProvider):
         self.callback_after_seconds = callback_after_seconds
         # Call back before answering 202: the race where a fast system beats our bookkeeping.
         self.callback_first = False
-        self._ids = itertools.count(1)
-        super().__init__(token, port=port)
+        super().__init__(token, port=port, state_dir=state_dir)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """The endpoints this provider's API answers, as documented."""
@@ -76,10 +77,23 @@ class WebhookSandbox(SandboxProvider):
         """The provider's error body for `status` and `code`."""
         return Reply(status, {"error": code})
 
-    def add_person(self, email: str, full_name: str, account_id: str) -> None:
-        """Hold one person, as the provider would."""
-        with self._lock:
-            self.people[email.lower()] = {"account_id": account_id, "name": full_name, "notes": 3}
+    def hold_person(self, email: str, full_name: str, account_id: str) -> None:
+        """Three notes about the person."""
+        self.people[email.lower()] = {"account_id": account_id, "name": full_name, "notes": 3}
+
+    def state(self) -> dict[str, Any]:
+        """People, each Idempotency-Key's first answer, and the jobs accepted, not yet done."""
+        return {
+            "people": self.people,
+            "answers": {key: reply.saved() for key, reply in self.answers.items()},
+            "pending": self.pending,
+        }
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Hold what `state()` returned before a restart."""
+        self.people = state["people"]
+        self.answers = {key: Reply.from_saved(saved) for key, saved in state["answers"].items()}
+        self.pending = state["pending"]
 
     def _receive(self, call: Call) -> Reply:
         key = call.headers.get("idempotency-key")
@@ -95,7 +109,7 @@ class WebhookSandbox(SandboxProvider):
 
     def _act(self, order: dict[str, Any], person: dict[str, Any] | None) -> Reply:
         if order.get("callback"):
-            job_id = f"job-{next(self._ids)}"
+            job_id = f"job-{self.new_id()}"
             self.pending.append({"order": order, "job_id": job_id, "found": person is not None})
             if self.callback_first:
                 self.send_callbacks()
@@ -108,7 +122,7 @@ class WebhookSandbox(SandboxProvider):
             return Reply(404, {"error": "no such person"})
         if order["action"] == "delete":
             del self.people[str(order["email"]).lower()]
-            self.effective_deletions += 1
+            self.deleted(person["account_id"])
             return Reply(
                 200, {"status": "done", "records_affected": 1, "evidence": ["notes purged"]}
             )
@@ -125,11 +139,12 @@ class WebhookSandbox(SandboxProvider):
         for job in jobs:
             order = job["order"]
             with self._lock:
-                email = str(order["email"]).lower()
-                found = email in self.people
-                if found and order["action"] == "delete":
-                    del self.people[email]
-                    self.effective_deletions += 1
+                person = self.people.get(str(order["email"]).lower())
+                found = person is not None
+                if person is not None and order["action"] == "delete":
+                    del self.people[str(order["email"]).lower()]
+                    self.deleted(person["account_id"])
+                self._save()
             report = {
                 "request_id": order["request_id"],
                 "job_id": job["job_id"],

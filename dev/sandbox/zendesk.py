@@ -8,7 +8,7 @@ basic `{email}/token:{api_token}`.
 from __future__ import annotations
 
 import base64
-import itertools
+from pathlib import Path
 from typing import Any
 
 from dev.sandbox.server import Call, Handler, Place, Reply, SandboxProvider
@@ -16,18 +16,20 @@ from dev.sandbox.server import Call, Handler, Place, Reply, SandboxProvider
 
 class ZendeskSandbox(SandboxProvider):
     name = "zendesk"
+    first_id = 9001
 
     @classmethod
     def for_provider(cls, token: str, place: Place) -> SandboxProvider:
         """The stand-in for one registry entry, told where to run and whom to call back."""
-        return cls(token, agent_email=place.agent_email, port=place.port)
+        return cls(token, agent_email=place.agent_email, port=place.port, state_dir=place.state_dir)
 
-    def __init__(self, token: str, *, agent_email: str, port: int = 0) -> None:
+    def __init__(
+        self, token: str, *, agent_email: str, port: int = 0, state_dir: Path | None = None
+    ) -> None:
         self.agent_email = agent_email
         self.users: dict[int, dict[str, Any]] = {}
         self.tickets: list[dict[str, Any]] = []
-        self._ids = itertools.count(9001)
-        super().__init__(token, port=port)
+        super().__init__(token, port=port, state_dir=state_dir)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         """The endpoints this provider's API answers, as documented."""
@@ -61,27 +63,35 @@ class ZendeskSandbox(SandboxProvider):
             },
         )
 
-    def add_person(self, email: str, full_name: str, account_id: str) -> None:
-        """Hold one person, as the provider would."""
-        with self._lock:
-            user_id = next(self._ids)
-            self.users[user_id] = {
-                "id": user_id,
-                "name": full_name,
-                "email": email,
-                "role": "end-user",
-                "active": True,
-                "external_id": account_id,
+    def hold_person(self, email: str, full_name: str, account_id: str) -> None:
+        """An end user with one solved ticket."""
+        user_id = self.new_id()
+        self.users[user_id] = {
+            "id": user_id,
+            "name": full_name,
+            "email": email,
+            "role": "end-user",
+            "active": True,
+            "external_id": account_id,
+        }
+        self.tickets.append(
+            {
+                "id": self.new_id(),
+                "requester_id": user_id,
+                "subject": "Question about my appointment",
+                "status": "solved",
+                "created_at": "2026-03-01T09:00:00Z",
             }
-            self.tickets.append(
-                {
-                    "id": next(self._ids),
-                    "requester_id": user_id,
-                    "subject": "Question about my appointment",
-                    "status": "solved",
-                    "created_at": "2026-03-01T09:00:00Z",
-                }
-            )
+        )
+
+    def state(self) -> dict[str, Any]:
+        """Users (soft-deleted ones too) and tickets."""
+        return {"users": list(self.users.values()), "tickets": self.tickets}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Hold what `state()` returned before a restart."""
+        self.users = {user["id"]: user for user in state["users"]}
+        self.tickets = state["tickets"]
 
     def _search(self, call: Call) -> Reply:
         query = (call.arg("query") or "").lower()
@@ -103,7 +113,7 @@ class ZendeskSandbox(SandboxProvider):
             return self.error(422, "the user must be deleted before it is permanently deleted")
         del self.users[int(user_id)]
         self.tickets = [t for t in self.tickets if t["requester_id"] != int(user_id)]
-        self.effective_deletions += 1
+        self.deleted(user["external_id"])
         return Reply(
             200, {"deleted_user": {"id": int(user_id), "name": "Permanently Deleted User"}}
         )
