@@ -1,17 +1,25 @@
 """Callbacks from the company's own systems that finish a webhook job (see
 `activities/providers/webhook.py` for the contract). The signature is checked against the
 provider's secret before the body is read as JSON; the workflow's validator refuses a job it is
-not waiting for, so a replayed or mistaken callback changes nothing.
+not waiting for, so a mistaken callback changes nothing.
+
+The sender retries until it hears a 2xx, so a 2xx promises the report is in the run's history,
+and the answer to a repeat is the first one's (one Update id per job), even after the run has
+closed. When the run cannot take it now (Temporal unreachable, or no worker within a few
+seconds) the answer is 503 and the sender's retry finds the job taken or takes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
+from temporalio.client import RPCTimeoutOrCancelledError
+from temporalio.service import RPCError
 
 from api.context import ApiContext, context
 from api.intake import Errors, error_response
@@ -28,6 +36,8 @@ from rights.models import (
 from rights.signatures import signature_valid
 
 router = APIRouter(prefix="/v1", tags=["providers"])
+# How long a callback waits for its run to take the report before the sender is told to retry.
+REPORT_WAIT_SECONDS = 5
 
 
 class JobCallback(Model):
@@ -49,7 +59,11 @@ class CallbackAccepted(BaseModel):
     responses={
         401: {"model": Errors, "description": "missing, stale or wrong signature"},
         404: {"model": Errors, "description": "no such provider or request"},
-        503: {"model": Errors, "description": "the provider's signing secret is not set"},
+        503: {
+            "model": Errors,
+            "description": "the provider's signing secret is not set, or the report could not "
+            "be recorded now: send it again",
+        },
         409: {"model": Errors, "description": "the request is not waiting for this job"},
         422: {"model": Errors, "description": "a field is missing or invalid"},
     },
@@ -88,10 +102,18 @@ async def provider_callback(
         evidence=[mask_contact_details(line) for line in callback.evidence],
     )
     try:
-        state = await rights_requests.report_provider_job(ctx.client, callback.request_id, report)
+        state = await asyncio.wait_for(
+            rights_requests.report_provider_job(ctx.client, callback.request_id, report),
+            REPORT_WAIT_SECONDS,
+        )
     except rights_requests.UnknownRequest:
         return error_response(404, "request_id", f"no open request with id {callback.request_id}")
     except rights_requests.RequestRefused as refused:
         field, _, problem = str(refused).partition(": ")
         return error_response(409, field, problem)
+    except (RPCError, RPCTimeoutOrCancelledError, TimeoutError):
+        # Cancelled by the wait, the Update call ends in RPCTimeoutOrCancelledError.
+        answer = error_response(503, "request_id", "not recorded yet: send the callback again")
+        answer.headers["Retry-After"] = str(REPORT_WAIT_SECONDS)
+        return answer
     return CallbackAccepted(request_id=callback.request_id, status=state.status)

@@ -256,8 +256,12 @@ async def _update(
     request_id: str,
     update: UpdateMethodMultiParam[[Any, Argument], Result],
     argument: Argument,
+    *,
+    update_id: str | None = None,
 ) -> Result:
-    return await send_update(_handle(client, request_id), request_id, update, argument)
+    return await send_update(
+        _handle(client, request_id), request_id, update, argument, update_id=update_id
+    )
 
 
 async def send_update(
@@ -265,10 +269,15 @@ async def send_update(
     id: str,
     update: UpdateMethodMultiParam[[Any, Argument], Result],
     argument: Argument,
+    *,
+    update_id: str | None = None,
 ) -> Result:
-    """Send one Update; a validator's refusal becomes `RequestRefused` with its message."""
+    """Send one Update; a validator's refusal becomes `RequestRefused` with its message.
+
+    With an `update_id`, the server answers a repeat of an Update it completed with that
+    Update's result, even once the run has closed, and runs it only once."""
     try:
-        return await handle.execute_update(update, argument)
+        return await handle.execute_update(update, argument, id=update_id)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         if isinstance(cause, ApplicationError):
@@ -341,8 +350,16 @@ async def provider_task_done(
 async def report_provider_job(
     client: Client, request_id: str, report: ProviderJobReport
 ) -> RequestState:
-    """Hand a provider's signed callback to its run."""
-    return await _update(client, request_id, RightsRequestWorkflow.report_provider_job, report)
+    """Hand a provider's signed callback to its run, once per job: a sender retries until it
+    hears 2xx, so a repeat, which the run would refuse as a job no longer awaited, gets the first
+    one's answer instead."""
+    return await _update(
+        client,
+        request_id,
+        RightsRequestWorkflow.report_provider_job,
+        report,
+        update_id=f"job-report:{report.provider}:{report.job_id}",
+    )
 
 
 async def extend(client: Client, request_id: str, extension: ExtendInput) -> RequestState:

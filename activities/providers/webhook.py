@@ -9,10 +9,14 @@ Answer, synchronous: 200 `{"status": "done"|"not_found"|"retained", "records_aff
 "evidence": [...], "basis", "corrected_fields", "records": {table: [rows]}}` (records for
 access). Answer, asynchronous (`callback = true`): 202 `{"job_id"}`, then the system posts a
 signed `{"request_id", "job_id", "result": "done"|"not_found"|"failed", "records_affected",
-"evidence"}` to `/v1/providers/{provider}/callbacks` on our API. A 404 means the system holds
-nothing about the person. Signing is HMAC over the timestamp and raw body, in the manner of
-Stripe's and Slack's webhook signatures (`rights.signatures`); answers older than five minutes
-are refused.
+"evidence"}` to `/v1/providers/{provider}/callbacks` on our API, and posts it again (signed
+anew), with a growing pause between attempts, until our API answers 2xx: only a 2xx means the
+result is recorded in the request's run, and a lost callback would leave the run waiting for
+the job's timeout. Repeats are safe: our API answers a repeated callback for the job with the
+first one's answer, even after the request has closed, and answers 503 (with Retry-After) when
+it could not record one just then. A 404 means the system holds nothing about the person.
+Signing is HMAC over the timestamp and raw body, in the manner of Stripe's and Slack's webhook
+signatures (`rights.signatures`); answers older than five minutes are refused.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ they hit. `effective_deletions_per_person` counts, by account id, the deletions 
 that was there: the number a crash-and-retry test expects to stay at one for each person.
 
 Given a directory, a sandbox keeps what a real provider keeps there (people, jobs and their ids,
-idempotency answers, the deletion counts) and finds it again
+idempotency answers, callbacks not yet acknowledged, the deletion counts) and finds it again
 when started anew on it, so a restarted `make run` meets the providers it left. The file is
 rewritten whole after each call that changed something, by renaming a temporary file over it:
 a process killed mid-write leaves the previous state, never half of one. It is not synced to the
@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -233,7 +233,7 @@ class SandboxProvider:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> SandboxProvider:
+    def start(self) -> Self:
         """Serve on a thread; returns the sandbox."""
         self._thread.start()
         return self
@@ -243,7 +243,7 @@ class SandboxProvider:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> SandboxProvider:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
