@@ -61,10 +61,19 @@ PASSED_THROUGH = (
 )
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """Pass the pure shared modules through, so the sandbox does not re-import them per run."""
+def workflow_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:
+    """The sandbox the workflows run in; the pure shared modules are imported once, not per run.
+
+    By default `workflows/` is imported once too: re-importing it into a fresh sandbox for each
+    run, and for each replay after a cache eviction, compiling its source where no bytecode is
+    cached (the image sets PYTHONDONTWRITEBYTECODE), took half the worker's CPU. The price is
+    that calls made from `workflows/` are no longer checked against the sandbox's restrictions,
+    so `strict` (WORKFLOW_SANDBOX_STRICT, set by the tests and the replay tests) re-imports it
+    per run and checks every call.
+    """
+    modules = PASSED_THROUGH if strict else (*PASSED_THROUGH, "workflows")
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)
     )
 
 
@@ -193,7 +202,7 @@ def build_workers(
                     max_workers=settings.activity_concurrency
                 ),
                 max_concurrent_activities=settings.activity_concurrency,
-                workflow_runner=workflow_runner(),
+                workflow_runner=workflow_runner(strict=settings.workflow_sandbox_strict),
                 max_cached_workflows=settings.workflow_cache_size,
             )
         )

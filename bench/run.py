@@ -1,14 +1,17 @@
 """`make bench`: throughput, latency, cost and memory of the request workflow, against a baseline.
 
-Starts its own in-memory Temporal dev server and worker processes, drives requests the way a
-requester does (the same Update calls the API makes), and prints a table; the same numbers go
-to bench/results/latest.json. Never part of `make test`.
+Starts its own Temporal dev server (in memory, or with `--persist` on a SQLite file with the
+pragmas `make run` uses) and worker processes, drives requests the way a requester does (the
+same Update calls the API makes), and prints a table; the same numbers go to
+bench/results/latest.json. The records and service databases are SQLite files, or with
+`--postgres` databases of their own on PostgreSQL. Never part of `make test`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -23,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -58,6 +62,11 @@ BILLED_EVENTS = {
 
 
 def progress(phase: str, done: int, total: int) -> None:
+    """A bar on a terminal; in a log, one line when the phase is done."""
+    if not sys.stderr.isatty():
+        if done >= total:
+            print(f"{phase}: {total} done", file=sys.stderr, flush=True)
+        return
     width = 30
     filled = width * done // max(total, 1)
     print(
@@ -82,12 +91,38 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+SQLITE_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
+
+
 @dataclass
 class Stack:
     client: Client
     settings: Settings
     env: dict[str, str]
     workers: list[subprocess.Popen[bytes]]
+    # What the run used, printed beside the figures.
+    setup: dict[str, str]
+
+
+@asynccontextmanager
+async def postgres_databases(server_url: str) -> AsyncIterator[dict[str, str]]:
+    """Fresh records and service databases on `server_url`'s PostgreSQL, dropped afterwards."""
+    suffix = os.urandom(4).hex()
+    names = {"records": f"bench_records_{suffix}", "service": f"bench_service_{suffix}"}
+    admin = sa.make_url(server_url).set(drivername="postgresql", database="postgres")
+    dsn = admin.render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        for name in names.values():
+            connection.execute(f"CREATE DATABASE {name}")
+    try:
+        yield {
+            role: sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+            for role, name in names.items()
+        }
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            for name in names.values():
+                connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def seed_people(settings: Settings, count: int) -> None:
@@ -131,12 +166,29 @@ def registry_file(directory: Path, providers: int) -> Path:
 async def stack(args: argparse.Namespace, directory: Path, people: int) -> AsyncIterator[Stack]:
     keys = format_keys([("bench-1", os.urandom(32))])
     codec = EncryptionCodec(*parse_keys(keys))
-    async with await WorkflowEnvironment.start_local(
-        data_converter=encrypted_converter(codec),
-        dev_server_existing_path=str(BIN / "temporal"),
-        dev_server_extra_args=["--log-level", "error"],
-        search_attributes=search_attributes.ALL,
-    ) as temporal:
+    databases: dict[str, str] = {}
+    async with contextlib.AsyncExitStack() as resources:
+        if args.postgres:
+            databases = await resources.enter_async_context(postgres_databases(args.postgres))
+        temporal = await resources.enter_async_context(
+            await WorkflowEnvironment.start_local(
+                data_converter=encrypted_converter(codec),
+                dev_server_existing_path=str(BIN / "temporal"),
+                dev_server_database_filename=str(directory / "temporal.db")
+                if args.persist
+                else None,
+                dev_server_extra_args=["--log-level", "error"]
+                + (SQLITE_PRAGMAS if args.persist else []),
+                search_attributes=search_attributes.ALL,
+            )
+        )
+        setup = {
+            "temporal persistence": "SQLite file (WAL, synchronous=normal)"
+            if args.persist
+            else "in memory",
+            "records and service databases": "PostgreSQL" if args.postgres else "SQLite files",
+            "worker processes": str(args.workers),
+        }
         address = temporal.client.service_client.config.target_host
         env = {
             **os.environ,
@@ -148,6 +200,9 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
             "TASK_QUEUE": "bench-rights",
             "ACTIVITY_CONCURRENCY": str(args.worker_concurrency),
         }
+        if databases:
+            env["RECORDS_DATABASE_URL"] = databases["records"]
+            env["SERVICE_DATABASE_URL"] = databases["service"]
         settings = load_settings(
             _env_file=None,
             **{
@@ -156,6 +211,8 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
                 "payload_keys": keys,
                 "link_token_secret": "bench-link-secret",
                 "task_queue": "bench-rights",
+                "records_database_url": databases.get("records"),
+                "service_database_url": databases.get("service"),
             },
         )
         seed_people(settings, people)
@@ -171,7 +228,7 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
             for _ in range(args.workers)
         ]
         try:
-            yield Stack(temporal.client, settings, env, workers)
+            yield Stack(temporal.client, settings, env, workers, setup)
         except BaseException:
             print((directory / "workers.log").read_text()[-3000:], file=sys.stderr)
             raise
@@ -245,6 +302,7 @@ async def drive(stack: Stack, index: int, type: RequestType) -> dict[str, float]
             client, rid, ReconfirmationAnswer(token=token_in(confirm))
         )
     answered = time.monotonic()
+    completed_notice = outbox / f"{rid}-completed-1.eml"
     handle = client.get_workflow_handle(rights_requests.workflow_id(rid))
     try:
         await asyncio.wait_for(handle.result(), timeout=300)
@@ -259,6 +317,9 @@ async def drive(stack: Stack, index: int, type: RequestType) -> dict[str, float]
         "receipt": receipt_latency,
         "completion": finished - answered,
         "total": finished - started,
+        "completion_notice": completed_notice.stat().st_mtime - wall_started
+        if completed_notice.exists()
+        else float("nan"),
     }
 
 
@@ -294,6 +355,24 @@ async def throughput(stack: Stack, count: int, concurrency: int) -> dict[str, An
         "completion_p50_s": percentile(completions, 0.50),
         "completion_p95_s": percentile(completions, 0.95),
         "sample_id": runs[0]["request_id"],
+    }
+
+
+async def burst(stack: Stack, count: int, first_index: int) -> dict[str, Any]:
+    """`count` deletions submitted at once, each answered as soon as its notices arrive."""
+    started = time.monotonic()
+    runs = await bounded(
+        count, count, lambda i: drive(stack, first_index + i, RequestType.DELETION), "burst"
+    )
+    elapsed = time.monotonic() - started
+    notices = [run["completion_notice"] for run in runs]
+    return {
+        "requests": count,
+        "seconds": elapsed,
+        "per_minute": count / elapsed * 60,
+        "to_completion_notice_p50_s": percentile(notices, 0.50),
+        "to_completion_notice_p95_s": percentile(notices, 0.95),
+        "receipt_p95_s": percentile([run["receipt"] for run in runs], 0.95),
     }
 
 
@@ -354,7 +433,9 @@ async def parked(stack: Stack, count: int, first_index: int, concurrency: int) -
 
 def table(results: dict[str, Any]) -> str:
     run, base, park = results["throughput"], results["baseline"], results["parked"]
-    rows = [
+    spike = results["burst"]
+    rows = [(name, value) for name, value in results["setup"].items()]
+    rows += [
         ("deletions completed / s", f"{run['per_second']:.1f} ({run['seconds']:.0f} s)"),
         ("baseline workflows / s", f"{base['per_second']:.1f} ({base['seconds']:.0f} s)"),
         ("ratio to baseline (target >= 0.8)", f"{results['ratio_to_baseline']:.2f}"),
@@ -366,6 +447,18 @@ def table(results: dict[str, Any]) -> str:
             "last answer -> completion p50 / p95",
             f"{run['completion_p50_s']:.2f} s / {run['completion_p95_s']:.2f} s",
         ),
+    ]
+    rows += [
+        (
+            f"burst of {spike['requests']}: requests / minute",
+            f"{spike['per_minute']:.0f} ({spike['seconds']:.1f} s)",
+        ),
+        (
+            "burst: submission -> completion notice p50 / p95",
+            f"{spike['to_completion_notice_p50_s']:.2f} s / "
+            f"{spike['to_completion_notice_p95_s']:.2f} s",
+        ),
+        ("burst: receipt notice p95", f"{spike['receipt_p95_s']:.2f} s"),
     ]
     for kind, cost in results["cost"].items():
         rows.append(
@@ -389,13 +482,15 @@ def table(results: dict[str, Any]) -> str:
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="rights-bench-") as scratch:
         directory = Path(scratch)
-        async with stack(args, directory, args.requests + args.parked + 1) as running:
+        people = args.requests + args.burst + args.parked + 1
+        async with stack(args, directory, people) as running:
             loop = asyncio.get_running_loop()
             give_up = loop.time() + 60
             while not (directory / "records.db").exists() and loop.time() < give_up:
                 await asyncio.sleep(0.1)
             run = await throughput(running, args.requests, args.concurrency)
-            access = await drive(running, args.requests + args.parked, RequestType.ACCESS)
+            spike = await burst(running, args.burst, args.requests)
+            access = await drive(running, people - 1, RequestType.ACCESS)
             cost = {
                 "deletion": await history_cost(
                     running.client, rights_requests.workflow_id(run["sample_id"])
@@ -405,9 +500,12 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 ),
             }
             base = await baseline(running, args.requests, args.concurrency)
-            park = await parked(running, args.parked, args.requests, args.concurrency)
+            park = await parked(running, args.parked, args.requests + args.burst, args.concurrency)
+            setup = running.setup
     return {
-        "settings": vars(args),
+        "settings": {**vars(args), "postgres": bool(args.postgres)},
+        "setup": setup,
+        "burst": spike,
         "throughput": run,
         "baseline": base,
         "ratio_to_baseline": run["per_second"] / base["per_second"],
@@ -419,12 +517,25 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500, help="deletions driven end to end")
+    parser.add_argument("--burst", type=int, default=100, help="deletions submitted at once")
     parser.add_argument("--parked", type=int, default=5000, help="requests parked at verification")
     parser.add_argument("--providers", type=int, default=1, help="SQL providers per request")
     parser.add_argument("--concurrency", type=int, default=100, help="requests in flight")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument(
         "--worker-concurrency", type=int, default=16, help="activities each worker runs at once"
+    )
+    parser.add_argument(
+        "--persist", action="store_true", help="the dev server on a SQLite file, as `make run`"
+    )
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const=os.environ.get(
+            "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+        metavar="URL",
+        help="records and service databases on this PostgreSQL server (fresh ones, dropped after)",
     )
     return parser.parse_args()
 

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
         default=frozenset(WorkerQueue), min_length=1
     )
     workflow_cache_size: int = Field(default=250, ge=0, le=100_000)
+    # Re-import `workflows/` into each run's sandbox, checking every call it makes (worker.py).
+    workflow_sandbox_strict: bool = False
     activity_concurrency: int = Field(default=16, ge=1, le=1000)
     data_dir: Path = Path("var")
     mail_backend: MailBackend = MailBackend.OUTBOX

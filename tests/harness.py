@@ -135,6 +135,8 @@ class Harness:
                 # UTC keeps every test's dates the same whatever the hour it runs at
                 # (tests/test_state_law_runs.py runs in the business's own time zone).
                 "business_timezone": "UTC",
+                # Every call the workflows make is checked against the sandbox's restrictions.
+                "workflow_sandbox_strict": True,
                 **overrides,
             }
         )

@@ -59,7 +59,7 @@ async def test_histories_written_under_the_old_key_replay_after_rotation() -> No
     replayer = Replayer(
         workflows=[RightsRequestWorkflow],
         data_converter=encrypted_converter(rotated()),
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(strict=True),
     )
 
     result = await replayer.replay_workflow(
