@@ -102,6 +102,7 @@ class Stack:
     workers: list[subprocess.Popen[bytes]]
     # What the run used, printed beside the figures.
     setup: dict[str, str]
+    outbox: Outbox
 
 
 @asynccontextmanager
@@ -228,7 +229,7 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
             for _ in range(args.workers)
         ]
         try:
-            yield Stack(temporal.client, settings, env, workers, setup)
+            yield Stack(temporal.client, settings, env, workers, setup, Outbox(settings.outbox_dir))
         except BaseException:
             print((directory / "workers.log").read_text()[-3000:], file=sys.stderr)
             raise
@@ -238,14 +239,40 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
                 process.wait(timeout=30)
 
 
-async def wait_for_file(path: Path, timeout: float = 300) -> Path:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + timeout
-    while not path.exists():
-        if loop.time() > give_up:
-            raise TimeoutError(f"{path.name} never arrived")
-        await asyncio.sleep(0.01)
-    return path
+class Outbox:
+    """Notices as they arrive in the outbox: one directory scan every 20 ms answers every
+    waiting request. A stat per waiting request every 10 ms was the bench's own largest cost,
+    and it ran on the two cores it measures."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._waiting: dict[str, asyncio.Future[Path]] = {}
+        self._scanner: asyncio.Task[None] | None = None
+
+    async def arrival(self, name: str, timeout: float = 300) -> Path:
+        """The notice file `name`, once it is there (it is renamed into place whole)."""
+        path = self._directory / name
+        if path.exists():
+            return path
+        future = self._waiting.get(name)
+        if future is None:
+            future = self._waiting[name] = asyncio.get_running_loop().create_future()
+        if self._scanner is None or self._scanner.done():
+            self._scanner = asyncio.create_task(self._scan())
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{name} never arrived") from None
+
+    async def _scan(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(0.02)
+            try:
+                present = set(os.listdir(self._directory))
+            except FileNotFoundError:
+                continue
+            for name in [name for name in self._waiting if name in present]:
+                self._waiting.pop(name).set_result(self._directory / name)
 
 
 def token_in(path: Path) -> str:
@@ -283,13 +310,14 @@ def new_request(index: int, type: RequestType = RequestType.DELETION) -> NewRequ
 async def drive(stack: Stack, index: int, type: RequestType) -> dict[str, float]:
     """Submit, answer the links as the API would, and wait for the response."""
     client, settings, outbox = stack.client, stack.settings, stack.settings.outbox_dir
+    arrival = stack.outbox.arrival
     started = time.monotonic()
     wall_started = time.time()
     request = await rights_requests.submit_request(client, settings, new_request(index, type))
     rid = request.request_id
-    receipt = await wait_for_file(outbox / f"{rid}-receipt-1.eml")
+    receipt = await arrival(f"{rid}-receipt-1.eml")
     receipt_latency = receipt.stat().st_mtime - wall_started
-    verification = await wait_for_file(outbox / f"{rid}-verification-1.eml")
+    verification = await arrival(f"{rid}-verification-1.eml")
     phone = {DataPoint.PHONE: f"+1 415 555 {index:04d}"}
     answer = await rights_requests.answer_verification(
         client, rid, VerificationAnswer(token=token_in(verification), data_points=phone)
@@ -297,7 +325,7 @@ async def drive(stack: Stack, index: int, type: RequestType) -> dict[str, float]
     if answer.outcome.value != "verified":
         raise RuntimeError(f"verification of {rid} refused: {answer.message}")
     if type is RequestType.DELETION:
-        confirm = await wait_for_file(outbox / f"{rid}-deletion_reconfirmation-1.eml")
+        confirm = await arrival(f"{rid}-deletion_reconfirmation-1.eml")
         await rights_requests.confirm_deletion(
             client, rid, ReconfirmationAnswer(token=token_in(confirm))
         )
@@ -417,7 +445,7 @@ async def parked(stack: Stack, count: int, first_index: int, concurrency: int) -
         request = await rights_requests.submit_request(
             stack.client, stack.settings, new_request(first_index + index)
         )
-        await wait_for_file(stack.settings.outbox_dir / f"{request.request_id}-verification-1.eml")
+        await stack.outbox.arrival(f"{request.request_id}-verification-1.eml")
 
     await bounded(count, concurrency, park, "parking")
     elapsed = time.monotonic() - started

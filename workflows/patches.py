@@ -35,3 +35,8 @@ IDENTITY_PAUSE = "0.4.0-identity-pause"
 # 0.5.0: the run publishes whose move it is (`WaitingOn`: requester, us, provider or nobody) for
 # the desk's `--waiting-on`, in the same upsert as the status it follows from.
 WAITING_ON = "0.5.0-waiting-on"
+
+# 0.5.1: the request's own quick database steps (identity match, provider plan, records) run as
+# local activities in the workflow's worker, with no activity task of their own; notices carry a
+# priority on the activity queue, the receipt first, so a burst of fulfilment never holds them.
+LEAN_STEPS = "0.5.1-lean-steps"
