@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import (
@@ -154,10 +154,16 @@ def run_summary(request: RightsRequest) -> str:
     return f"{kind.capitalize()} request · {request.jurisdiction.value} · {request.channel.value}"
 
 
-def dates_on_receipt(
-    settings: Settings, request: RightsRequest
-) -> tuple[date, DueDates | None, RightNotGranted | None]:
+class ReceiptDates(NamedTuple):
     """The receipt day and the dates the law sets from it, or why it grants no such right."""
+
+    received: date
+    due: DueDates | None
+    refusal: RightNotGranted | None
+
+
+def dates_on_receipt(settings: Settings, request: RightsRequest) -> ReceiptDates:
+    """The dates the run will count, as the UI's details and the search attributes show them."""
     received = receipt_day(request.received_at, settings.business_timezone)
     due, refusal = dates_or_refusal(
         request.jurisdiction,
@@ -166,12 +172,12 @@ def dates_on_receipt(
         eu_establishment=settings.eu_establishment,
         honour_states_without_law=settings.honour_states_without_law,
     )
-    return received, due, refusal
+    return ReceiptDates(received, due, refusal)
 
 
-def run_details(settings: Settings, request: RightsRequest) -> str:
+def run_details(settings: Settings, request: RightsRequest, dates: ReceiptDates) -> str:
     """The run's fixed details in the Temporal UI, as markdown: the dates the law sets."""
-    received, due, refusal = dates_on_receipt(settings, request)
+    received, due, refusal = dates
     lines = [f"Received {received} ({settings.business_timezone})"]
     if refusal is not None:
         lines.append(f"Answered on receipt: {refusal}")
@@ -184,23 +190,24 @@ def run_details(settings: Settings, request: RightsRequest) -> str:
     return "\n\n".join(lines)
 
 
-def attributes_on_receipt(settings: Settings, request: RightsRequest) -> TypedSearchAttributes:
+def attributes_on_receipt(request: RightsRequest, dates: ReceiptDates) -> TypedSearchAttributes:
     """The desk's filters from the moment the run exists, before a worker takes its first step:
     a request received during a worker outage is on the overdue sweep's list all the same."""
-    _, due, _ = dates_on_receipt(settings, request)
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(search_attributes.REQUEST_TYPE, request.type.value),
         SearchAttributePair(search_attributes.JURISDICTION, request.jurisdiction.value),
         SearchAttributePair(search_attributes.STATUS, RequestStatus.RECEIVED.value),
         SearchAttributePair(search_attributes.WAITING_ON, WaitingOn.US.value),
     ]
-    if due is not None:
-        pairs.append(SearchAttributePair(search_attributes.RESPOND_BY, start_of(due.respond_by)))
+    if dates.due is not None:
+        respond_by = start_of(dates.due.respond_by)
+        pairs.append(SearchAttributePair(search_attributes.RESPOND_BY, respond_by))
     return TypedSearchAttributes(pairs)
 
 
 async def start_request(client: Client, settings: Settings, request: RightsRequest) -> None:
     """Start the run under the request's id; a second start with that id is refused."""
+    dates = dates_on_receipt(settings, request)
     try:
         await client.start_workflow(
             RightsRequestWorkflow.run,
@@ -208,8 +215,8 @@ async def start_request(client: Client, settings: Settings, request: RightsReque
             id=workflow_id(request.request_id),
             task_queue=settings.task_queue,
             static_summary=run_summary(request),
-            static_details=run_details(settings, request),
-            search_attributes=attributes_on_receipt(settings, request),
+            static_details=run_details(settings, request, dates),
+            search_attributes=attributes_on_receipt(request, dates),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
