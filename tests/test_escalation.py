@@ -131,3 +131,27 @@ def test_the_watch_alerts_at_every_rung_the_sweep_expects(now: datetime) -> None
     else:
         assert latest <= now < next_rung(DUE, LADDER, after=latest)
         assert latest == next_rung(DUE, LADDER, after=latest - timedelta(microseconds=1))
+
+
+async def test_a_watch_starting_after_its_rungs_sends_one_alert_for_the_latest(
+    harness: Harness,
+) -> None:
+    """A request received long ago, or a worker back from an outage: one alert, not nine, and
+    no extension notice after the day the law allowed it."""
+    now = await harness.env.get_current_time()
+    request = await harness.submit(
+        RequestType.ACCESS, jurisdiction=Jurisdiction.US_CO, received_at=now - timedelta(days=50)
+    )
+    rid = request.request_id
+    await harness.wait_for_notice(rid, "operator_deadline_alert")
+    harness.save_history_if_recording(rid, "late_watch_one_alert")
+    first = harness.message(rid, "operator_deadline_alert")
+
+    await harness.env.sleep(timedelta(days=1))
+    state = await harness.wait_for_notice(rid, "operator_deadline_alert", count=2)
+
+    alerts = [n for n in state.notices if n.kind.value == "operator_deadline_alert"]
+    assert len(alerts) == 2 and not state.extended
+    assert "extension" not in [n.kind.value for n in state.notices]
+    assert "OVERDUE by 5 days" in str(first["Subject"])
+    assert "OVERDUE by 6 days" in str(harness.message(rid, "operator_deadline_alert")["Subject"])

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from temporalio import workflow
 
 from rights.activity_inputs import NoticeFacts
-from rights.escalation import DAY, next_rung
+from rights.escalation import DAY, latest_rung, next_rung
 from rights.models import NoticeKind, Recipient, RequestPolicy, RequestState, WaitingOn
 from rights.search_attributes import start_of
 from workflows import patches
@@ -76,8 +76,8 @@ class DeadlineWatch:
             if can_extend and due.extension_notice_by is not None and not extension_considered:
                 lead = timedelta(days=self._policy.extension_notice_lead_days)
                 extension_at = start_of(due.extension_notice_by) - lead
-            alert_at = next_rung(
-                state.respond_by, self._policy.escalation_days, after=alerted_until
+            alert_at = self._latest_owed(
+                next_rung(state.respond_by, self._policy.escalation_days, after=alerted_until)
             )
             target = min(at for at in (extension_at, alert_at) if at is not None)
             if await self._changed_before(target, _timer_summary(target, extension_at, state)):
@@ -86,11 +86,30 @@ class DeadlineWatch:
                 extension_considered = True
                 stuck = blockage(state)
                 # Waiting only on the requester is no reason to take more time.
-                if stuck.waiting_on is not WaitingOn.REQUESTER:
+                if stuck.waiting_on is not WaitingOn.REQUESTER and not self._too_late_to_extend():
                     await self.extend(stuck.step, due.extended_respond_by)
                 continue
             alerted_until = alert_at
             await self._alert(alert_at)
+
+    def _latest_owed(self, alert_at: datetime) -> datetime:
+        """A watch that starts or wakes after several rungs have passed (a request received
+        long ago, a worker outage) owes the privacy team one alert, the latest, not one per
+        rung at once (runs from 0.5.1)."""
+        state = self._case_file.state
+        latest = latest_rung(state.respond_by, self._policy.escalation_days, now=workflow.now())
+        if latest is None or latest <= alert_at or not workflow.patched(patches.LATE_WATCH):
+            return alert_at
+        return latest
+
+    def _too_late_to_extend(self) -> bool:
+        """The law lets the extension be noticed until `extension_notice_by`; a watch that
+        wakes after that day sends none, for it would be a notice the law no longer allows
+        (runs from 0.5.1; the privacy team's alerts say the request is overdue instead)."""
+        notice_by = self._case_file.state.due_dates.extension_notice_by
+        assert notice_by is not None, "an extension is considered only with its notice date"
+        late = workflow.now() >= start_of(notice_by) + DAY
+        return late and workflow.patched(patches.LATE_WATCH)
 
     async def _alert(self, at: datetime) -> None:
         state = self._case_file.state

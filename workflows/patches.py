@@ -40,3 +40,8 @@ WAITING_ON = "0.5.0-waiting-on"
 # local activities in the workflow's worker, with no activity task of their own; notices carry a
 # priority on the activity queue, the receipt first, so a burst of fulfilment never holds them.
 LEAN_STEPS = "0.5.1-lean-steps"
+
+# 0.5.1: a watch that starts or wakes late (a request received long ago, a worker outage) sends
+# no extension notice once the law's day for it has passed, and one alert, for the latest rung,
+# instead of one per missed rung at once.
+LATE_WATCH = "0.5.1-late-watch"
