@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -99,6 +100,15 @@ class Fault:
 Handler = Callable[..., Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A caller gone mid-answer (a worker killed while it waited) is not the provider's
+        error, and a real one would not print it on our console."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 STATE_FILE = "state.json"
 
 
@@ -129,7 +139,7 @@ class SandboxProvider:
             (method, re.compile(f"^{pattern}$"), handler)
             for method, pattern, handler in self.routes()
         ]
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server = _Server(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
