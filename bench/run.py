@@ -14,15 +14,13 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,24 +31,23 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from bench.baseline import BaselineWorkflow
+from bench.lifecycle import (
+    BIN,
+    ROOT,
+    Outbox,
+    Requesters,
+    bounded,
+    drive,
+    new_request,
+    registry_file,
+    seed_people,
+)
 from client import rights_requests
-from dev.sample_service import accounts, create_service_schema
 from rights import search_attributes
 from rights.codec import EncryptionCodec, encrypted_converter, format_keys, parse_keys
-from rights.models import (
-    Channel,
-    DataPoint,
-    NewRequest,
-    ReconfirmationAnswer,
-    Requester,
-    VerificationAnswer,
-)
 from rights.settings import Settings, load_settings
-from rights.terms import Jurisdiction, RequestType
+from rights.terms import RequestType
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-TOKEN = re.compile(r"\?token=([A-Za-z0-9_-]+)")
 BILLED_EVENTS = {
     "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED": "workflow starts",
     "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED": "activities",
@@ -59,24 +56,6 @@ BILLED_EVENTS = {
     "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED": "signals",
     "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES": "search attribute upserts",
 }
-
-
-def progress(phase: str, done: int, total: int) -> None:
-    """A bar on a terminal; in a log, one line when the phase is done."""
-    if not sys.stderr.isatty():
-        if done >= total:
-            print(f"{phase}: {total} done", file=sys.stderr, flush=True)
-        return
-    width = 30
-    filled = width * done // max(total, 1)
-    print(
-        f"\r{phase:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
-    if done >= total:
-        print(file=sys.stderr)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -102,7 +81,10 @@ class Stack:
     workers: list[subprocess.Popen[bytes]]
     # What the run used, printed beside the figures.
     setup: dict[str, str]
-    outbox: Outbox
+
+    def requesters(self) -> Requesters:
+        """The seeded people, reading their notices in the outbox."""
+        return Requesters(self.client, self.settings, Outbox(self.settings.outbox_dir))
 
 
 @asynccontextmanager
@@ -124,43 +106,6 @@ async def postgres_databases(server_url: str) -> AsyncIterator[dict[str, str]]:
         with psycopg.connect(dsn, autocommit=True) as connection:
             for name in names.values():
                 connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def seed_people(settings: Settings, count: int) -> None:
-    engine = sa.create_engine(settings.service_url)
-    create_service_schema(engine)
-    with engine.begin() as db:
-        db.execute(
-            accounts.insert(),
-            [
-                {
-                    "email": f"bench-{index}@example.com",
-                    "full_name": f"Bench Person {index}",
-                    "phone": f"+1 415 555 {index:04d}",
-                    "date_of_birth": "1980-01-01",
-                    "postal_code": "94110",
-                    "sale_opt_out": False,
-                    "limit_sensitive_use": False,
-                    "created_at": datetime(2025, 1, 1, tzinfo=UTC),
-                }
-                for index in range(count)
-            ],
-        )
-    engine.dispose()
-
-
-def registry_file(directory: Path, providers: int) -> Path:
-    base = (ROOT / "config" / "providers.toml").read_text()
-    sql_block = base[
-        base.index("[[providers]]") : base.index('[[providers]]\nname = "paper-archive"')
-    ]
-    extra = "".join(
-        sql_block.replace('name = "service-database"', f'name = "service-database-{n}"')
-        for n in range(2, providers + 1)
-    )
-    path = directory / "providers.toml"
-    path.write_text(base[: base.index("[[providers]]")] + sql_block + extra)
-    return path
 
 
 @asynccontextmanager
@@ -197,7 +142,7 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
             "DATA_DIR": str(directory),
             "PAYLOAD_KEYS": keys,
             "LINK_TOKEN_SECRET": "bench-link-secret",
-            "PROVIDER_REGISTRY": str(registry_file(directory, args.providers)),
+            "PROVIDER_REGISTRY": str(registry_file(directory, sql_providers=args.providers)),
             "TASK_QUEUE": "bench-rights",
             "ACTIVITY_CONCURRENCY": str(args.worker_concurrency),
         }
@@ -229,7 +174,7 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
             for _ in range(args.workers)
         ]
         try:
-            yield Stack(temporal.client, settings, env, workers, setup, Outbox(settings.outbox_dir))
+            yield Stack(temporal.client, settings, env, workers, setup)
         except BaseException:
             print((directory / "workers.log").read_text()[-3000:], file=sys.stderr)
             raise
@@ -237,118 +182,6 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
             for process in workers:
                 process.terminate()
                 process.wait(timeout=30)
-
-
-class Outbox:
-    """Notices as they arrive in the outbox: one directory scan every 20 ms answers every
-    waiting request. A stat per waiting request every 10 ms was the bench's own largest cost,
-    and it ran on the two cores it measures."""
-
-    def __init__(self, directory: Path) -> None:
-        self._directory = directory
-        self._waiting: dict[str, asyncio.Future[Path]] = {}
-        self._scanner: asyncio.Task[None] | None = None
-
-    async def arrival(self, name: str, timeout: float = 300) -> Path:
-        """The notice file `name`, once it is there (it is renamed into place whole)."""
-        path = self._directory / name
-        if path.exists():
-            return path
-        future = self._waiting.get(name)
-        if future is None:
-            future = self._waiting[name] = asyncio.get_running_loop().create_future()
-        if self._scanner is None or self._scanner.done():
-            self._scanner = asyncio.create_task(self._scan())
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            raise TimeoutError(f"{name} never arrived") from None
-
-    async def _scan(self) -> None:
-        while self._waiting:
-            await asyncio.sleep(0.02)
-            try:
-                present = set(os.listdir(self._directory))
-            except FileNotFoundError:
-                continue
-            for name in [name for name in self._waiting if name in present]:
-                self._waiting.pop(name).set_result(self._directory / name)
-
-
-def token_in(path: Path) -> str:
-    found = TOKEN.search(path.read_text())
-    assert found
-    return found.group(1)
-
-
-async def bounded(
-    count: int, concurrency: int, job: Callable[[int], Awaitable[Any]], phase: str
-) -> list[Any]:
-    semaphore = asyncio.Semaphore(concurrency)
-    done = 0
-
-    async def one(index: int) -> Any:
-        nonlocal done
-        async with semaphore:
-            result = await job(index)
-        done += 1
-        progress(phase, done, count)
-        return result
-
-    return await asyncio.gather(*(one(index) for index in range(count)))
-
-
-def new_request(index: int, type: RequestType = RequestType.DELETION) -> NewRequest:
-    return NewRequest(
-        type=type,
-        jurisdiction=Jurisdiction.US_CA,
-        requester=Requester(full_name=f"Bench Person {index}", email=f"bench-{index}@example.com"),
-        channel=Channel.API,
-    )
-
-
-async def drive(stack: Stack, index: int, type: RequestType) -> dict[str, float]:
-    """Submit, answer the links as the API would, and wait for the response."""
-    client, settings, outbox = stack.client, stack.settings, stack.settings.outbox_dir
-    arrival = stack.outbox.arrival
-    started = time.monotonic()
-    wall_started = time.time()
-    request = await rights_requests.submit_request(client, settings, new_request(index, type))
-    rid = request.request_id
-    receipt = await arrival(f"{rid}-receipt-1.eml")
-    receipt_latency = receipt.stat().st_mtime - wall_started
-    verification = await arrival(f"{rid}-verification-1.eml")
-    phone = {DataPoint.PHONE: f"+1 415 555 {index:04d}"}
-    answer = await rights_requests.answer_verification(
-        client, rid, VerificationAnswer(token=token_in(verification), data_points=phone)
-    )
-    if answer.outcome.value != "verified":
-        raise RuntimeError(f"verification of {rid} refused: {answer.message}")
-    if type is RequestType.DELETION:
-        confirm = await arrival(f"{rid}-deletion_reconfirmation-1.eml")
-        await rights_requests.confirm_deletion(
-            client, rid, ReconfirmationAnswer(token=token_in(confirm))
-        )
-    answered = time.monotonic()
-    completed_notice = outbox / f"{rid}-completed-1.eml"
-    handle = client.get_workflow_handle(rights_requests.workflow_id(rid))
-    try:
-        await asyncio.wait_for(handle.result(), timeout=300)
-    except TimeoutError:
-        state = await rights_requests.request_status(client, rid)
-        raise RuntimeError(
-            f"{rid} did not complete: {state.status.value}, open tasks {state.open_tasks}"
-        ) from None
-    finished = time.monotonic()
-    return {
-        "request_id": rid,  # type: ignore[dict-item]
-        "receipt": receipt_latency,
-        "completion": finished - answered,
-        "total": finished - started,
-        "completion_notice": completed_notice.stat().st_mtime - wall_started
-        if completed_notice.exists()
-        else float("nan"),
-    }
 
 
 async def history_cost(client: Client, workflow_id: str) -> dict[str, Any]:
@@ -369,7 +202,10 @@ async def history_cost(client: Client, workflow_id: str) -> dict[str, Any]:
 async def throughput(stack: Stack, count: int, concurrency: int) -> dict[str, Any]:
     started = time.monotonic()
     runs = await bounded(
-        count, concurrency, lambda i: drive(stack, i, RequestType.DELETION), "deletions"
+        count,
+        concurrency,
+        lambda i: drive(stack.requesters(), i, RequestType.DELETION),
+        "deletions",
     )
     elapsed = time.monotonic() - started
     receipts = [run["receipt"] for run in runs]
@@ -390,7 +226,10 @@ async def burst(stack: Stack, count: int, first_index: int) -> dict[str, Any]:
     """`count` deletions submitted at once, each answered as soon as its notices arrive."""
     started = time.monotonic()
     runs = await bounded(
-        count, count, lambda i: drive(stack, first_index + i, RequestType.DELETION), "burst"
+        count,
+        count,
+        lambda i: drive(stack.requesters(), first_index + i, RequestType.DELETION),
+        "burst",
     )
     elapsed = time.monotonic() - started
     notices = [run["completion_notice"] for run in runs]
@@ -440,12 +279,13 @@ async def parked(stack: Stack, count: int, first_index: int, concurrency: int) -
     pid = stack.workers[0].pid
     before = rss_mb(pid)
     started = time.monotonic()
+    outbox = Outbox(stack.settings.outbox_dir)
 
     async def park(index: int) -> None:
         request = await rights_requests.submit_request(
             stack.client, stack.settings, new_request(first_index + index)
         )
-        await stack.outbox.arrival(f"{request.request_id}-verification-1.eml")
+        await outbox.notice(request.request_id, "verification")
 
     await bounded(count, concurrency, park, "parking")
     elapsed = time.monotonic() - started
@@ -518,7 +358,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             run = await throughput(running, args.requests, args.concurrency)
             spike = await burst(running, args.burst, args.requests)
-            access = await drive(running, people - 1, RequestType.ACCESS)
+            access = await drive(running.requesters(), people - 1, RequestType.ACCESS)
             cost = {
                 "deletion": await history_cost(
                     running.client, rights_requests.workflow_id(run["sample_id"])
