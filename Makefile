@@ -2,6 +2,8 @@
 # make test  — lint (ruff, and hadolint on the Dockerfile), types, and the whole test suite
 #              (time-skipping Temporal, SQLite, and PostgreSQL too when TEST_DATABASE_URL is set)
 # make bench — benchmarks (not part of make test)
+# make chaos — kill workers, the server and the whole stack, take providers and mail down, storm
+#              intake; asserts nothing is lost or done twice (not part of make test; ~8 minutes)
 # make fuzz  — the adversarial suite at full size: 10,000 generated requests at the public doors
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -9,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest bench fuzz lock clean
+.PHONY: run test lint typecheck pytest bench chaos fuzz lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +41,9 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+chaos: $(STAMP)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude privacy-rights > requirements.lock
