@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import subprocess
@@ -63,6 +64,42 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(int(share * len(ordered)), len(ordered) - 1)] if ordered else float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pid(name: str) -> int:
+    """This process's child whose command line names `name` (the dev server)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(stat[1]) == os.getpid() and name in (entry / "cmdline").read_text():
+                return int(entry.name)
+    raise RuntimeError(f"no child process running {name}")
+
+
+class CpuMeter:
+    """CPU seconds each process of the stack spends on a phase: where a request's cost goes."""
+
+    def __init__(self, processes: dict[str, list[int]]) -> None:
+        self._processes = processes
+        self._start = self._now()
+
+    def _now(self) -> dict[str, float]:
+        return {
+            role: sum(cpu_seconds(pid) for pid in pids) for role, pids in self._processes.items()
+        }
+
+    def per_request(self, count: int) -> dict[str, float]:
+        """Milliseconds of CPU per request since the meter started, by process."""
+        end = self._now()
+        return {role: (end[role] - self._start[role]) * 1000 / count for role in end}
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -79,11 +116,19 @@ class Stack:
     settings: Settings
     env: dict[str, str]
     workers: list[subprocess.Popen[bytes]]
+    server_pid: int
     # What the run used, printed beside the figures.
     setup: dict[str, str]
 
+    def meter(self, workers: list[int]) -> CpuMeter:
+        """CPU from now on of the dev server, these workers and this process (the requesters)."""
+        return CpuMeter(
+            {"dev server": [self.server_pid], "workers": workers, "requesters": [os.getpid()]}
+        )
+
+    @functools.cached_property
     def requesters(self) -> Requesters:
-        """The seeded people, reading their notices in the outbox."""
+        """The seeded people, reading their notices in the one outbox (one scanner for all)."""
         return Requesters(self.client, self.settings, Outbox(self.settings.outbox_dir))
 
 
@@ -174,7 +219,7 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
             for _ in range(args.workers)
         ]
         try:
-            yield Stack(temporal.client, settings, env, workers, setup)
+            yield Stack(temporal.client, settings, env, workers, child_pid("start-dev"), setup)
         except BaseException:
             print((directory / "workers.log").read_text()[-3000:], file=sys.stderr)
             raise
@@ -200,11 +245,12 @@ async def history_cost(client: Client, workflow_id: str) -> dict[str, Any]:
 
 
 async def throughput(stack: Stack, count: int, concurrency: int) -> dict[str, Any]:
+    meter = stack.meter([worker.pid for worker in stack.workers])
     started = time.monotonic()
     runs = await bounded(
         count,
         concurrency,
-        lambda i: drive(stack.requesters(), i, RequestType.DELETION),
+        lambda i: drive(stack.requesters, i, RequestType.DELETION),
         "deletions",
     )
     elapsed = time.monotonic() - started
@@ -219,6 +265,7 @@ async def throughput(stack: Stack, count: int, concurrency: int) -> dict[str, An
         "completion_p50_s": percentile(completions, 0.50),
         "completion_p95_s": percentile(completions, 0.95),
         "sample_id": runs[0]["request_id"],
+        "cpu_ms_per_request": meter.per_request(count),
     }
 
 
@@ -228,7 +275,7 @@ async def burst(stack: Stack, count: int, first_index: int) -> dict[str, Any]:
     runs = await bounded(
         count,
         count,
-        lambda i: drive(stack.requesters(), first_index + i, RequestType.DELETION),
+        lambda i: drive(stack.requesters, first_index + i, RequestType.DELETION),
         "burst",
     )
     elapsed = time.monotonic() - started
@@ -244,16 +291,20 @@ async def burst(stack: Stack, count: int, first_index: int) -> dict[str, Any]:
 
 
 async def baseline(stack: Stack, count: int, concurrency: int) -> dict[str, Any]:
-    """The same shape on bare Temporal: a default client, no codec, a worker of its own."""
+    """The same shape on bare Temporal: a default client, no codec, as many worker processes
+    of its own as the request workflow had."""
     env = {**stack.env, "TASK_QUEUE": "bench-baseline", "PAYLOAD_KEYS": ""}
     env.pop("PAYLOAD_KEYS")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "bench.baseline"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.baseline"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in stack.workers
+    ]
     client = await Client.connect(stack.settings.temporal_address)
 
     async def one(index: int) -> None:
@@ -265,21 +316,30 @@ async def baseline(stack: Stack, count: int, concurrency: int) -> dict[str, Any]
         await handle.result()
 
     try:
+        meter = stack.meter([worker.pid for worker in workers])
         started = time.monotonic()
         await bounded(count, concurrency, one, "baseline")
         elapsed = time.monotonic() - started
+        cpu = meter.per_request(count)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-    return {"requests": count, "seconds": elapsed, "per_second": count / elapsed}
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+    return {
+        "requests": count,
+        "seconds": elapsed,
+        "per_second": count / elapsed,
+        "cpu_ms_per_request": cpu,
+    }
 
 
 async def parked(stack: Stack, count: int, first_index: int, concurrency: int) -> dict[str, Any]:
-    """Requests waiting for verification: what holding them open costs the worker."""
-    pid = stack.workers[0].pid
-    before = rss_mb(pid)
+    """Requests waiting for verification: what holding them open costs the workers (their
+    resident memory summed: each holds the runs it last worked on)."""
+    pids = [worker.pid for worker in stack.workers]
+    before = sum(rss_mb(pid) for pid in pids)
     started = time.monotonic()
-    outbox = Outbox(stack.settings.outbox_dir)
+    outbox = stack.requesters.mailbox
 
     async def park(index: int) -> None:
         request = await rights_requests.submit_request(
@@ -289,7 +349,7 @@ async def parked(stack: Stack, count: int, first_index: int, concurrency: int) -
 
     await bounded(count, concurrency, park, "parking")
     elapsed = time.monotonic() - started
-    after = rss_mb(pid)
+    after = sum(rss_mb(pid) for pid in pids)
     return {
         "requests": count,
         "seconds_to_park": elapsed,
@@ -297,6 +357,10 @@ async def parked(stack: Stack, count: int, first_index: int, concurrency: int) -
         "worker_rss_after_mb": after,
         "worker_rss_growth_mb": after - before,
     }
+
+
+def cpu_line(cpu: dict[str, float]) -> str:
+    return ", ".join(f"{role} {ms:.0f}" for role, ms in cpu.items())
 
 
 def table(results: dict[str, Any]) -> str:
@@ -307,6 +371,8 @@ def table(results: dict[str, Any]) -> str:
         ("deletions completed / s", f"{run['per_second']:.1f} ({run['seconds']:.0f} s)"),
         ("baseline workflows / s", f"{base['per_second']:.1f} ({base['seconds']:.0f} s)"),
         ("ratio to baseline (target >= 0.8)", f"{results['ratio_to_baseline']:.2f}"),
+        ("CPU ms / deletion", cpu_line(run["cpu_ms_per_request"])),
+        ("CPU ms / baseline workflow", cpu_line(base["cpu_ms_per_request"])),
         (
             "receipt notice p50 / p95 (target p95 < 2 s)",
             f"{run['receipt_p50_s']:.2f} s / {run['receipt_p95_s']:.2f} s",
@@ -338,7 +404,7 @@ def table(results: dict[str, Any]) -> str:
     rows += [
         (f"park {park['requests']} at verification", f"{park['seconds_to_park']:.0f} s"),
         (
-            "worker RSS growth (target < 100 MB)",
+            "workers' RSS growth (target < 100 MB)",
             f"{park['worker_rss_before_mb']:.0f} -> {park['worker_rss_after_mb']:.0f} MB "
             f"(+{park['worker_rss_growth_mb']:.0f})",
         ),
@@ -358,7 +424,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             run = await throughput(running, args.requests, args.concurrency)
             spike = await burst(running, args.burst, args.requests)
-            access = await drive(running.requesters(), people - 1, RequestType.ACCESS)
+            access = await drive(running.requesters, people - 1, RequestType.ACCESS)
             cost = {
                 "deletion": await history_cost(
                     running.client, rights_requests.workflow_id(run["sample_id"])
@@ -389,7 +455,13 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--parked", type=int, default=5000, help="requests parked at verification")
     parser.add_argument("--providers", type=int, default=1, help="SQL providers per request")
     parser.add_argument("--concurrency", type=int, default=100, help="requests in flight")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes, the baseline's too (default: one per core, as a Python worker "
+        "runs its Python on one core at a time)",
+    )
     parser.add_argument(
         "--worker-concurrency", type=int, default=16, help="activities each worker runs at once"
     )
