@@ -7,17 +7,14 @@ here (see `rights.links`), and only the token's hash goes back to the workflow.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 from temporalio import activity
 
-from activities.mail import Mailer, new_message_id
+from activities.mail import Letter, Mailer, new_message_id
 from activities.records import NoticeLedger
 from logs import request_context
 from rights.activity_inputs import ActivityName, NoticeDelivery, NoticeFacts, SendNoticeInput
@@ -90,15 +87,19 @@ class NoticeActivities:
         self._templates = templates
 
     @activity.defn(name=ActivityName.SEND_NOTICE)
-    async def send_notice(self, input: SendNoticeInput) -> NoticeDelivery:
-        """Render and send one notice, once: a retry answers from the ledger."""
+    def send_notice(self, input: SendNoticeInput) -> NoticeDelivery:
+        """Render and send one notice, once: a retry answers from the ledger.
+
+        Synchronous, on an activity thread: the ledger and the mail backend block, and three
+        hops to the event loop's small default thread pool per notice made a burst of notices
+        queue for it."""
         with (
             request_context(input.request, f"notice:{input.kind.value}"),
             sanitised_database_errors(),
         ):
-            return await self._send(input)
+            return self._send(input)
 
-    async def _send(self, input: SendNoticeInput) -> NoticeDelivery:
+    def _send(self, input: SendNoticeInput) -> NoticeDelivery:
         request = input.request
         token = self._links.token(request.request_id, input.link) if input.link else None
         hashes = {
@@ -109,26 +110,19 @@ class NoticeActivities:
             if input.appeal_link
             else None,
         }
-        already = await asyncio.to_thread(self._ledger.sent_at, request.request_id, input.key)
+        already = self._ledger.sent_at(request.request_id, input.key)
         if already is not None:
             log.info("notice_already_sent", key=input.key)
             return NoticeDelivery(key=input.key, sent_at=already, already_sent=True, **hashes)
-        message = self.compose(input, token)
-        message_id = await self._mailer.send(message, key=f"{request.request_id}-{input.key}")
+        letter = self.compose(input, token)
+        message_id = self._mailer.send(letter, key=f"{request.request_id}-{input.key}")
         sent_at = datetime.now(UTC)
-        await asyncio.to_thread(
-            self._ledger.record,
-            request.request_id,
-            input.key,
-            input.kind.value,
-            message_id,
-            sent_at,
-        )
+        self._ledger.record(request.request_id, input.key, input.kind.value, message_id, sent_at)
         log.info("notice_sent", key=input.key, recipient=input.recipient.value)
         return NoticeDelivery(key=input.key, sent_at=sent_at, **hashes)
 
-    def compose(self, input: SendNoticeInput, token: str | None) -> EmailMessage:
-        """The message for `input`, as it would be sent (the token is the link's own)."""
+    def compose(self, input: SendNoticeInput, token: str | None) -> Letter:
+        """The letter for `input`, as it would be sent (the token is the link's own)."""
         request = input.request
         recipient = {
             Recipient.REQUESTER: request.agent
@@ -155,7 +149,7 @@ class NoticeActivities:
             else None,
         }
         subject, text, html = self._templates.render(input.kind.value, context)
-        return mail_message(
+        return new_letter(
             self._settings,
             to_address,
             (subject, text, html),
@@ -164,25 +158,24 @@ class NoticeActivities:
         )
 
 
-def mail_message(
+def new_letter(
     settings: Settings,
     to_address: str,
     rendered: tuple[str, str, str],
     *,
     reference: str,
     kind: str,
-) -> EmailMessage:
-    """A rendered notice (subject, text, HTML) as the message every backend sends; the headers
-    name the request (or the sweep) and the kind, never the person."""
+) -> Letter:
+    """A rendered notice (subject, text, HTML) as the letter every backend sends."""
     subject, text, html = rendered
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to_address
-    message["Subject"] = subject
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = new_message_id(settings.mail_from.split("@")[-1])
-    message["X-Rights-Request-Id"] = reference
-    message["X-Notice-Kind"] = kind
-    message.set_content(text, cte="8bit")
-    message.add_alternative(html, subtype="html")
-    return message
+    return Letter(
+        sender=settings.mail_from,
+        to=to_address,
+        subject=subject,
+        text=text,
+        html=html,
+        reference=reference,
+        kind=kind,
+        message_id=new_message_id(settings.mail_from.split("@")[-1]),
+        date=datetime.now(UTC),
+    )

@@ -18,7 +18,7 @@ import structlog
 from temporalio import activity
 
 from activities.mail import Mailer
-from activities.notices import NoticeTemplates, mail_message
+from activities.notices import NoticeTemplates, new_letter
 from activities.records import NoticeLedger
 from client.desk import DeskFilter, list_requests
 from rights.activity_inputs import ActivityName, MissedAlert, SweepInput, SweepResult
@@ -79,14 +79,16 @@ class OverdueSweepActivities:
             "reference": SWEEP_REFERENCE,
         }
         rendered = self._templates.render(DIGEST, context)
-        message = mail_message(
+        letter = new_letter(
             self._settings,
             self._settings.operator_email,
             rendered,
             reference=SWEEP_REFERENCE,
             kind=DIGEST,
         )
-        message_id = await self._mailer.send(message, key=f"{SWEEP_REFERENCE}-{key}")
+        message_id = await asyncio.to_thread(
+            self._mailer.send, letter, key=f"{SWEEP_REFERENCE}-{key}"
+        )
         with sanitised_database_errors():
             await asyncio.to_thread(
                 self._ledger.record, SWEEP_REFERENCE, key, DIGEST, message_id, input.now

@@ -226,14 +226,12 @@ def compose(case: Case, jurisdiction: Jurisdiction, templates: NoticeTemplates) 
         link=link,
         appeal_link=appeal_link,
     )
-    message = notice_activities(templates).compose(send, "t" * 43)
-    text, html = message.get_body(("plain",)), message.get_body(("html",))
-    assert text is not None and html is not None
+    letter = notice_activities(templates).compose(send, "t" * 43)
     links = LinkTokens(b"content-secret", BASE)
     return Rendered(
-        text=str(text.get_content()),
-        html=str(html.get_content()),
-        subject=str(message["Subject"]),
+        text=letter.text,
+        html=letter.html,
+        subject=letter.subject,
         input=send,
         link_url=links.url(request.request_id, link) if link else None,
         appeal_url=links.url(request.request_id, appeal_link) if appeal_link else None,

@@ -5,13 +5,13 @@ What each notice must say is checked in `test_notice_content.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import policy
-from email.message import EmailMessage
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.mail import OutboxMailer, SendGridMailer
+from activities.mail import Letter, OutboxMailer, SendGridMailer
 from activities.notices import NoticeActivities, NoticeTemplates
 from activities.records import NoticeLedger
 from rights.activity_inputs import LinkPurpose, LinkSpec, NoticeFacts, Remedies, SendNoticeInput
@@ -116,9 +116,7 @@ def test_a_refusal_scheduled_before_remedies_existed_still_gives_them(
         ),
         None,
     )
-    body = message.get_body(("plain",))
-    assert body is not None
-    assert "https://cppa.ca.gov/webapplications/complaint" in str(body.get_content())
+    assert "https://cppa.ca.gov/webapplications/complaint" in message.text
 
 
 async def test_a_retried_send_mails_once(notices: NoticeActivities, tmp_path: Path) -> None:
@@ -131,8 +129,8 @@ async def test_a_retried_send_mails_once(notices: NoticeActivities, tmp_path: Pa
     )
     environment = ActivityEnvironment()
 
-    first = await environment.run(notices.send_notice, notice)
-    retried = await environment.run(notices.send_notice, notice)
+    first = environment.run(notices.send_notice, notice)
+    retried = environment.run(notices.send_notice, notice)
 
     outbox = sorted((tmp_path / "outbox").iterdir())
     assert [path.name for path in outbox] == ["req-notice-01-verification-1.eml"]
@@ -156,7 +154,7 @@ async def test_operator_and_agent_notices_go_to_them(
         (NoticeKind.OPERATOR_TASK, Recipient.OPERATOR),
         (NoticeKind.AGENT_REJECTED, Recipient.AGENT),
     ):
-        await environment.run(
+        environment.run(
             notices.send_notice,
             SendNoticeInput(
                 request=REQUEST, kind=kind, key=kind.value, recipient=recipient, facts=FULL_FACTS
@@ -206,23 +204,25 @@ def sendgrid_server() -> Iterator[str]:
     server.server_close()
 
 
-def rendered_message() -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "privacy@health.example.com"
-    message["To"] = "maria.lopez@example.com"
-    message["Subject"] = "We received your privacy request"
-    message["X-Rights-Request-Id"] = "req-notice-01"
-    message["X-Notice-Kind"] = "receipt"
-    message.set_content("text body")
-    message.add_alternative("<p>html body</p>", subtype="html")
-    return message
+def rendered_message() -> Letter:
+    return Letter(
+        sender="privacy@health.example.com",
+        to="maria.lopez@example.com",
+        subject="We received your privacy request",
+        text="text body",
+        html="<p>html body</p>",
+        reference="req-notice-01",
+        kind="receipt",
+        message_id="<m1@health.example.com>",
+        date=datetime(2026, 12, 2, tzinfo=UTC),
+    )
 
 
-async def test_sendgrid_accepted_carries_request_id_and_kind(sendgrid_server: str) -> None:
+def test_sendgrid_accepted_carries_request_id_and_kind(sendgrid_server: str) -> None:
     FakeSendGrid.responses.append((202, {"X-Message-Id": "sg-123"}, None))
     mailer = SendGridMailer("SG.test-key", host=sendgrid_server, timeout_seconds=5)
 
-    message_id = await mailer.send(rendered_message(), key="req-notice-01-receipt-1")
+    message_id = mailer.send(rendered_message(), key="req-notice-01-receipt-1")
 
     (headers, body) = FakeSendGrid.received[0]
     assert message_id == "sg-123"
@@ -232,7 +232,7 @@ async def test_sendgrid_accepted_carries_request_id_and_kind(sendgrid_server: st
     assert [part["type"] for part in body["content"]] == ["text/plain", "text/html"]
 
 
-async def test_sendgrid_throttle_waits_for_the_reset(sendgrid_server: str) -> None:
+def test_sendgrid_throttle_waits_for_the_reset(sendgrid_server: str) -> None:
     reset = int(time.time()) + 40
     FakeSendGrid.responses.append(
         (429, {"X-RateLimit-Reset": str(reset)}, {"errors": [{"message": "too many requests"}]})
@@ -240,7 +240,7 @@ async def test_sendgrid_throttle_waits_for_the_reset(sendgrid_server: str) -> No
     mailer = SendGridMailer("SG.test-key", host=sendgrid_server, timeout_seconds=5)
 
     with pytest.raises(ApplicationError) as raised:
-        await mailer.send(rendered_message(), key="k")
+        mailer.send(rendered_message(), key="k")
 
     assert raised.value.type == "MailThrottled" and not raised.value.non_retryable
     delay = raised.value.next_retry_delay
@@ -251,7 +251,7 @@ async def test_sendgrid_throttle_waits_for_the_reset(sendgrid_server: str) -> No
     ("status", "error_type", "permanent"),
     [(400, "MailRejected", True), (403, "MailRejected", True), (503, "MailUnavailable", False)],
 )
-async def test_sendgrid_errors_are_typed(
+def test_sendgrid_errors_are_typed(
     sendgrid_server: str, status: int, error_type: str, permanent: bool
 ) -> None:
     FakeSendGrid.responses.append(
@@ -260,8 +260,33 @@ async def test_sendgrid_errors_are_typed(
     mailer = SendGridMailer("SG.test-key", host=sendgrid_server, timeout_seconds=5)
 
     with pytest.raises(ApplicationError) as raised:
-        await mailer.send(rendered_message(), key="k")
+        mailer.send(rendered_message(), key="k")
 
     assert raised.value.type == error_type
     assert raised.value.non_retryable is permanent
     assert "maria" not in str(raised.value)
+
+
+def test_the_outbox_writes_a_letter_that_reads_back_as_sent(tmp_path: Path) -> None:
+    letter = dataclasses.replace(
+        rendered_message(), subject="Zoë: we received your request", text="Dear Zoë,\n"
+    )
+
+    OutboxMailer(tmp_path).send(letter, key="req-notice-01-receipt-1")
+
+    raw = (tmp_path / "req-notice-01-receipt-1.eml").read_bytes()
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert message["Subject"] == "Zoë: we received your request"
+    assert "Zoë" not in raw.split(b"\n\n")[0].decode("ascii")  # the header is encoded
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and plain.get_content() == "Dear Zoë,\n"
+    assert html is not None and html.get_content() == "<p>html body</p>"
+    assert "Dear Zoë," in raw.decode()  # bodies as written, readable in the outbox
+
+
+@pytest.mark.parametrize("field", ["subject", "to", "reference", "kind"])
+def test_a_letter_with_a_line_break_in_a_header_is_refused(field: str) -> None:
+    forged = {field: "Hello\r\nBcc: thief@example.net"}
+
+    with pytest.raises(ValueError, match=f"letter {field}: a header value may not contain"):
+        dataclasses.replace(rendered_message(), **forged)

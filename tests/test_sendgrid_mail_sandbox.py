@@ -4,12 +4,12 @@ one counts as a delivery is what the other sent, and its outage is the mailer's 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email.message import EmailMessage
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.mail import SendGridMailer
+from activities.mail import Letter, SendGridMailer
 from dev.sandbox.sendgrid_mail import SendGridMailSandbox
 
 KEY = "SG.sandbox-test-key"
@@ -21,25 +21,27 @@ def sandbox() -> Iterator[SendGridMailSandbox]:
         yield running
 
 
-def notice(kind: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "privacy@health.example.com"
-    message["To"] = "maria.lopez@example.com"
-    message["Subject"] = "Please confirm it is you"
-    message["X-Rights-Request-Id"] = "req-sandbox-01"
-    message["X-Notice-Kind"] = kind
-    message.set_content("Open http://127.0.0.1:8000/r/req-sandbox-01/verify?token=abc\n")
-    message.add_alternative("<p>html body</p>", subtype="html")
-    return message
+def notice(kind: str) -> Letter:
+    return Letter(
+        sender="privacy@health.example.com",
+        to="maria.lopez@example.com",
+        subject="Please confirm it is you",
+        text="Open http://127.0.0.1:8000/r/req-sandbox-01/verify?token=abc\n",
+        html="<p>html body</p>",
+        reference="req-sandbox-01",
+        kind=kind,
+        message_id="<m1@health.example.com>",
+        date=datetime(2026, 12, 2, tzinfo=UTC),
+    )
 
 
-async def test_each_send_is_a_delivery_of_its_request_and_kind(
+def test_each_send_is_a_delivery_of_its_request_and_kind(
     sandbox: SendGridMailSandbox,
 ) -> None:
     mailer = SendGridMailer(KEY, host=sandbox.url, timeout_seconds=5)
 
-    first = await mailer.send(notice("verification"), key="req-sandbox-01-verification-1")
-    again = await mailer.send(notice("verification"), key="req-sandbox-01-verification-1")
+    first = mailer.send(notice("verification"), key="req-sandbox-01-verification-1")
+    again = mailer.send(notice("verification"), key="req-sandbox-01-verification-1")
 
     delivered = sandbox.delivered("req-sandbox-01", "verification")
     assert [d.message_id for d in delivered] == [first, again]
@@ -47,14 +49,14 @@ async def test_each_send_is_a_delivery_of_its_request_and_kind(
     assert sandbox.delivered("req-sandbox-01", "receipt") == []
 
 
-async def test_an_outage_is_retryable_and_delivers_nothing(sandbox: SendGridMailSandbox) -> None:
+def test_an_outage_is_retryable_and_delivers_nothing(sandbox: SendGridMailSandbox) -> None:
     mailer = SendGridMailer(KEY, host=sandbox.url, timeout_seconds=5)
     sandbox.reject(503)
 
     with pytest.raises(ApplicationError) as raised:
-        await mailer.send(notice("receipt"), key="req-sandbox-01-receipt-1")
+        mailer.send(notice("receipt"), key="req-sandbox-01-receipt-1")
     sandbox.clear()
-    await mailer.send(notice("receipt"), key="req-sandbox-01-receipt-1")
+    mailer.send(notice("receipt"), key="req-sandbox-01-receipt-1")
 
     assert raised.value.type == "MailUnavailable" and not raised.value.non_retryable
     assert len(sandbox.delivered("req-sandbox-01")) == 1
