@@ -11,8 +11,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import temporalio.bridge.proto.workflow_activation as activation
+import temporalio.bridge.proto.workflow_completion as completion
+import temporalio.workflow
 from temporalio.client import Client
-from temporalio.worker import PollerBehaviorAutoscaling, Worker
+from temporalio.converter import (
+    DataConverter,
+    SerializationContext,
+    StorageDriverStoreContext,
+    WithSerializationContext,
+)
+from temporalio.worker import (
+    PollerBehaviorAutoscaling,
+    UnsandboxedWorkflowRunner,
+    Worker,
+    WorkflowInstance,
+    WorkflowInstanceDetails,
+    WorkflowRunner,
+)
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.fulfilment import ProviderActivities
@@ -61,20 +77,87 @@ PASSED_THROUGH = (
 )
 
 
-def workflow_runner(*, strict: bool = False) -> SandboxedWorkflowRunner:
-    """The sandbox the workflows run in; the pure shared modules are imported once, not per run.
+def workflow_runner(converter: DataConverter, *, strict: bool = False) -> WorkflowRunner:
+    """How the workflows run: outside the sandbox, or with `strict` (WORKFLOW_SANDBOX_STRICT,
+    set by the tests and the replay tests) inside it, `workflows/` re-imported per run and every
+    call it makes checked against the sandbox's restrictions.
 
-    By default `workflows/` is imported once too: re-importing it into a fresh sandbox for each
-    run, and for each replay after a cache eviction, compiling its source where no bytecode is
-    cached (the image sets PYTHONDONTWRITEBYTECODE), took half the worker's CPU. The price is
-    that calls made from `workflows/` are no longer checked against the sandbox's restrictions,
-    so `strict` (WORKFLOW_SANDBOX_STRICT, set by the tests and the replay tests) re-imports it
-    per run and checks every call.
+    The sandbox checks only the code it imports itself. Re-importing `workflows/` into a fresh
+    sandbox per run took half the worker's CPU (0.5.1 passed it through instead, and with it
+    every call it makes went unchecked); what the sandbox then still cost, entering it for each
+    activation and each payload's serialization context, was a fifth of the worker's CPU and
+    checked nothing. So the checks run where they find something, in the test suite that drives
+    every workflow path and replays every saved history, and production runs the same code
+    without the sandbox. The pure shared modules are imported once either way.
     """
-    modules = PASSED_THROUGH if strict else (*PASSED_THROUGH, "workflows")
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)
+    if not strict:
+        return UnsandboxedWorkflowRunner()
+    return ContextFreeRunner(
+        SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
+        ),
+        converter,
     )
+
+
+class ContextFreeRunner(WorkflowRunner):
+    """The sandbox, without entering it to ask each payload's serialization context.
+
+    The worker asks a run for the context of every payload it encodes or decodes, three times
+    (references, external storage, codec), and a sandboxed run answers by compiling and running
+    a line of code inside the sandbox: a fifth of the worker's CPU in `make bench`, and a share
+    of the test suite's time. Those passes
+    only run the codec (the run converts its own payloads, in the sandbox, with its context),
+    and our codec reads no context, so every payload is sealed the same without one; a codec
+    that does read one is refused here rather than silently given none.
+    """
+
+    def __init__(self, sandbox: WorkflowRunner, converter: DataConverter) -> None:
+        if (
+            isinstance(converter.payload_codec, WithSerializationContext)
+            or converter.external_storage is not None
+        ):
+            raise TypeError(
+                "the payload codec reads serialization contexts, or payloads are stored "
+                "externally: run the workflows in the plain SandboxedWorkflowRunner"
+            )
+        self._sandbox = sandbox
+
+    def prepare_workflow(self, defn: temporalio.workflow._Definition) -> None:
+        self._sandbox.prepare_workflow(defn)
+
+    def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
+        return ContextFreeInstance(self._sandbox.create_instance(det))
+
+    def set_worker_level_failure_exception_types(
+        self, types: Sequence[type[BaseException]]
+    ) -> None:
+        self._sandbox.set_worker_level_failure_exception_types(types)
+
+
+class ContextFreeInstance(WorkflowInstance):
+    """A sandboxed run that answers "no context" for its payloads without entering the
+    sandbox; everything else is the sandboxed run's own."""
+
+    def __init__(self, sandboxed: WorkflowInstance) -> None:
+        self._sandboxed = sandboxed
+
+    def activate(
+        self, act: activation.WorkflowActivation
+    ) -> completion.WorkflowActivationCompletion:
+        return self._sandboxed.activate(act)
+
+    def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
+        return None
+
+    def get_external_store_context(self, command_info: Any) -> StorageDriverStoreContext:
+        return StorageDriverStoreContext(target=None)
+
+    def get_info(self) -> temporalio.workflow.Info:
+        return self._sandboxed.get_info()
+
+    def get_thread_id(self) -> int | None:
+        return self._sandboxed.get_thread_id()
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -202,7 +285,9 @@ def build_workers(
                     max_workers=settings.activity_concurrency
                 ),
                 max_concurrent_activities=settings.activity_concurrency,
-                workflow_runner=workflow_runner(strict=settings.workflow_sandbox_strict),
+                workflow_runner=workflow_runner(
+                    client.data_converter, strict=settings.workflow_sandbox_strict
+                ),
                 max_cached_workflows=settings.workflow_cache_size,
                 # A burst of new requests waits on polls of the workflow queue: five fixed
                 # pollers (one of them for new runs) left the first task of a burst of 100

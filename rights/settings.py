@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         default=frozenset(WorkerQueue), min_length=1
     )
     workflow_cache_size: int = Field(default=250, ge=0, le=100_000)
-    # Re-import `workflows/` into each run's sandbox, checking every call it makes (worker.py).
+    # Run the workflows in the sandbox, checking every call they make (worker.py); the tests do.
     workflow_sandbox_strict: bool = False
     activity_concurrency: int = Field(default=16, ge=1, le=1000)
     data_dir: Path = Path("var")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import WorkflowHistory
+from temporalio.converter import SerializationContext, WithSerializationContext
 from temporalio.worker import Replayer
 
 from rights.codec import (
@@ -20,7 +21,7 @@ from rights.codec import (
     parse_keys,
 )
 from tests.harness import TEST_PAYLOAD_KEYS
-from worker import workflow_runner
+from worker import ContextFreeRunner, workflow_runner
 from workflows.rights_request import RightsRequestWorkflow
 
 PLAIN = Payload(metadata={"encoding": b"json/plain"}, data=b'{"email": "maria@example.com"}')
@@ -59,7 +60,7 @@ async def test_histories_written_under_the_old_key_replay_after_rotation() -> No
     replayer = Replayer(
         workflows=[RightsRequestWorkflow],
         data_converter=encrypted_converter(rotated()),
-        workflow_runner=workflow_runner(strict=True),
+        workflow_runner=workflow_runner(encrypted_converter(rotated()), strict=True),
     )
 
     result = await replayer.replay_workflow(
@@ -95,3 +96,22 @@ def test_bad_key_configuration_names_the_problem_not_the_key(spec: str, problem:
         EncryptionCodec(*parse_keys(spec))
 
     assert problem in str(raised.value) and "PAYLOAD_KEYS" in str(raised.value)
+
+
+class ContextReadingCodec(EncryptionCodec, WithSerializationContext):
+    """A codec that would seal each payload for its workflow or activity."""
+
+    def with_context(self, context: SerializationContext) -> ContextReadingCodec:
+        return self
+
+
+def test_the_worker_refuses_a_codec_that_reads_serialization_contexts() -> None:
+    # The strict sandbox answers "no context" without entering it: right for our codec,
+    # silently wrong for one that seals per workflow, so that one is refused.
+    codec = ContextReadingCodec(*parse_keys(TEST_PAYLOAD_KEYS))
+
+    with pytest.raises(TypeError, match="payload codec reads serialization contexts"):
+        workflow_runner(encrypted_converter(codec), strict=True)
+
+    ours = EncryptionCodec(*parse_keys(TEST_PAYLOAD_KEYS))
+    assert isinstance(workflow_runner(encrypted_converter(ours), strict=True), ContextFreeRunner)

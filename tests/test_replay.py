@@ -43,7 +43,7 @@ async def test_saved_history_replays(path: Path) -> None:
             CorrespondenceWorkflow,
         ],
         data_converter=encrypted_converter(TEST_CODEC),
-        workflow_runner=workflow_runner(strict=True),
+        workflow_runner=workflow_runner(encrypted_converter(TEST_CODEC), strict=True),
     )
 
     await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()))
