@@ -88,6 +88,44 @@ async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Ha
     assert record.request_type == "deletion" and record.channel == "web_form"
 
 
+async def test_a_deletion_begun_on_0_5_2_pays_for_one_patch_marker_and_no_notice_tasks(
+    harness: Harness,
+) -> None:
+    # Every patch before 0.5.2 is one marker (and one TemporalChangeVersion upsert) for a new
+    # run; notices are local activities; the attributes set at the start are not set again.
+    request = await harness.submit(RequestType.DELETION)
+    rid = request.request_id
+    await verify_and_reconfirm(harness, rid)
+    await close_paper_archive(harness, rid)
+    await harness.result(rid)
+
+    handle = harness.client.get_workflow_handle(rights_requests.workflow_id(rid))
+    events = (await handle.fetch_history()).events
+    markers = [
+        e.marker_recorded_event_attributes
+        for e in events
+        if e.HasField("marker_recorded_event_attributes")
+    ]
+    patch_ids = [
+        m.details["patch-data"].payloads[0].data for m in markers if m.marker_name == "core_patch"
+    ]
+    assert len(patch_ids) == 1 and b"0.5.2-lean-run" in patch_ids[0]
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert "send_notice" not in scheduled and "fulfil_at_provider" in scheduled
+    assert len([m for m in markers if m.marker_name == "core_local_activity"]) >= 4
+    upserted = [
+        set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for e in events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    assert sum("TemporalChangeVersion" in keys for keys in upserted) == 1
+    assert not any({"Jurisdiction", "RightsRequestType", "RespondBy"} & keys for keys in upserted)
+
+
 async def close_paper_archive(harness: Harness, request_id: str) -> None:
     await harness.wait_for(request_id, lambda s: bool(s.open_tasks))
     await rights_requests.provider_task_done(

@@ -202,7 +202,7 @@ class RequesterAnswers:
 
 def _take_answer(challenge: Challenge, token: str) -> tuple[VerificationOutcome, bool]:
     """The answer's outcome, and whether it was counted as an attempt."""
-    if not workflow.patched(patches.TOKEN_BEFORE_ATTEMPT):
+    if not patches.applied(patches.TOKEN_BEFORE_ATTEMPT):
         return challenge.check(token, workflow.now()), True
     refused = challenge.refusal(token, workflow.now())
     if refused is not None:

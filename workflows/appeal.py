@@ -33,7 +33,7 @@ from rights.receipt_day import receipt_day
 from rights.remedies import remedies_for
 from rights.residence import country_of
 from rights.terms import RequestType
-from workflows import effects
+from workflows import effects, patches
 from workflows.case_file import CaseFile
 from workflows.deadline_watch import DeadlineWatch
 from workflows.notifier import Notifier
@@ -44,6 +44,7 @@ from workflows.steering import DeadlineExtension
 class AppealWorkflow(DeadlineExtension):
     @workflow.init
     def __init__(self, input: AppealInput) -> None:
+        patches.mark_release()
         original = input.original
         due = due_dates(
             original.jurisdiction,

@@ -112,14 +112,18 @@ class CaseFile:
     def _show(self, *changed: SearchAttributeUpdate[Any]) -> None:
         """The run's current details in the Temporal UI follow every change (no personal data),
         and the search attributes that changed are published in one upsert, `WaitingOn` with
-        them when it moved (runs from 0.5.0)."""
+        them when it moved (runs from 0.5.0); from 0.5.2 only those whose value differs from
+        the run's, so what its starter set is not set again."""
         workflow.set_current_details(current_details(self._state))
         updates = list(changed)
-        if workflow.patched(patches.WAITING_ON):
+        if patches.applied(patches.WAITING_ON):
             now_waiting_on = waiting_on(self._state)
             if now_waiting_on is not self._waiting_on:
                 self._waiting_on = now_waiting_on
                 updates.append(search_attributes.WAITING_ON.value_set(now_waiting_on.value))
+        if patches.applied(patches.LEAN_RUN):
+            current = workflow.info().typed_search_attributes
+            updates = [update for update in updates if current.get(update.key) != update.value]
         if updates:
             workflow.upsert_search_attributes(updates)
 

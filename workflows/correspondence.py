@@ -40,7 +40,7 @@ from rights.models import NoticeKind, NoticeSent, Recipient
 from rights.remedies import remedies_for
 from rights.residence import country_of
 from rights.search_attributes import start_of
-from workflows import effects
+from workflows import effects, patches
 
 UNBLOCK = {
     CorrespondenceKind.COMPLAINT: "answer it: starter.py reply-complaint {id} --reply ...",
@@ -56,6 +56,7 @@ STUCK = {
 class CorrespondenceWorkflow:
     @workflow.init
     def __init__(self, input: CorrespondenceInput) -> None:
+        patches.mark_release()
         message = input.correspondence.model_copy(update={"received_at": workflow.now()})
         self._message = message
         self._policy = input.policy

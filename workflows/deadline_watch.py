@@ -63,7 +63,7 @@ class DeadlineWatch:
 
     async def run(self) -> None:
         """Until the run answers: the extension notice in time, and the operators' alerts."""
-        if not workflow.patched(patches.ESCALATION_LADDER):
+        if not patches.applied(patches.ESCALATION_LADDER):
             await self._watch_before_the_ladder()
             return
         state = self._case_file.state
@@ -98,7 +98,7 @@ class DeadlineWatch:
         rung at once (runs from 0.5.1)."""
         state = self._case_file.state
         latest = latest_rung(state.respond_by, self._policy.escalation_days, now=workflow.now())
-        if latest is None or latest <= alert_at or not workflow.patched(patches.LATE_WATCH):
+        if latest is None or latest <= alert_at or not patches.applied(patches.LATE_WATCH):
             return alert_at
         return latest
 
@@ -109,7 +109,7 @@ class DeadlineWatch:
         notice_by = self._case_file.state.due_dates.extension_notice_by
         assert notice_by is not None, "an extension is considered only with its notice date"
         late = workflow.now() >= start_of(notice_by) + DAY
-        return late and workflow.patched(patches.LATE_WATCH)
+        return late and patches.applied(patches.LATE_WATCH)
 
     async def _alert(self, at: datetime) -> None:
         state = self._case_file.state

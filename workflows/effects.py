@@ -73,9 +73,23 @@ def _words(name: StrEnum) -> str:
 
 
 async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
-    """One notice, mailed once (the ledger makes a retry no resend)."""
+    """One notice, mailed once (the ledger makes a retry no resend).
+
+    From 0.5.2 a local activity: an outage of the mail backend is retried the same way, on the
+    worker's timers instead of the server's."""
+    summary = f"{_words(input.kind)} notice to {input.recipient.value}"
+    if patches.applied(patches.LEAN_RUN):
+        local: NoticeDelivery = await workflow.execute_local_activity(
+            ActivityName.SEND_NOTICE,
+            input,
+            result_type=NoticeDelivery,
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=NOTICE_RETRY,
+            summary=summary,
+        )
+        return local
     priority = Priority.default
-    if workflow.patched(patches.LEAN_STEPS):
+    if patches.applied(patches.LEAN_STEPS):
         priority = RECEIPT_FIRST if input.kind is NoticeKind.RECEIPT else NOTICES_NEXT
     delivery: NoticeDelivery = await workflow.execute_activity(
         ActivityName.SEND_NOTICE,
@@ -83,7 +97,7 @@ async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
         result_type=NoticeDelivery,
         start_to_close_timeout=timedelta(minutes=1),
         retry_policy=NOTICE_RETRY,
-        summary=f"{_words(input.kind)} notice to {input.recipient.value}",
+        summary=summary,
         priority=priority,
     )
     return delivery
@@ -95,7 +109,7 @@ async def _own_step(
     """One of our own quick database steps. From 0.5.1 a local activity: the worker that runs
     the workflow runs it at once, with no activity task to queue, start and complete (a third
     of a deletion's history), and it is retried the same way."""
-    if workflow.patched(patches.LEAN_STEPS):
+    if patches.applied(patches.LEAN_STEPS):
         local: Result = await workflow.execute_local_activity(
             activity,
             input,

@@ -1,10 +1,19 @@
-"""Every `workflow.patched` id, with the release that introduced it and what it changed.
+"""Every patch id, with the release that introduced it and what it changed, and `applied`, the
+one way workflow code asks whether a run takes a patch's path.
 
 A run started before a patch replays its history's old path; a run started (or continuing)
 after it takes the new one. When no run that could take an old path remains (the longest run
 lasts about 200 days: 90 to respond, a year at most with appeals and report links), the old
 branch goes and the call becomes `workflow.deprecate_patch`. See README, "Replay and releases".
+
+Each `workflow.patched` id a run meets costs it a marker and an upsert of
+`TemporalChangeVersion`: five of each for a deletion by 0.5.1. From 0.5.2 a run records one,
+`LEAN_RUN`, when it begins (`mark_release`), and that one stands for every patch before it.
 """
+
+from __future__ import annotations
+
+from temporalio import workflow
 
 # 0.2.0: a wrong, expired or spent link token is refused without counting as an attempt.
 TOKEN_BEFORE_ATTEMPT = "0.2.0-token-before-attempt"
@@ -45,3 +54,41 @@ LEAN_STEPS = "0.5.1-lean-steps"
 # no extension notice once the law's day for it has passed, and one alert, for the latest rung,
 # instead of one per missed rung at once.
 LATE_WATCH = "0.5.1-late-watch"
+
+# 0.5.2, for runs begun on it or later: notices are local activities, sent by the worker that
+# runs the workflow as soon as the run asks (no activity task to queue, dispatch and complete:
+# four per deletion, a third of the dev server's work in `make bench`); the case file upserts
+# only the search attributes whose value changed (those set at the start are not set again);
+# and this one marker stands for every patch below.
+LEAN_RUN = "0.5.2-lean-run"
+
+BEFORE_LEAN_RUN = frozenset(
+    {
+        TOKEN_BEFORE_ATTEMPT,
+        REPORT_FILES_EXPIRE,
+        ESCALATION_LADDER,
+        APPEALS,
+        AGENT_REJECTION_TOLD,
+        DATED_LAW,
+        IDENTITY_PAUSE,
+        WAITING_ON,
+        LEAN_STEPS,
+        LATE_WATCH,
+    }
+)
+
+
+def mark_release() -> None:
+    """Settle, as the run begins, whether it began on 0.5.2 or later: a new run records the
+    `LEAN_RUN` marker, a run replaying an older history gets False, and either answer is kept
+    for the rest of the run. Every workflow that reaches `applied` calls this in its init, so
+    the answer never depends on where replay happened to end."""
+    workflow.patched(LEAN_RUN)
+
+
+def applied(patch: str) -> bool:
+    """Whether this run takes `patch`'s path: `workflow.patched`, without a marker of its own
+    for a patch older than the release the run began on."""
+    if patch in BEFORE_LEAN_RUN and workflow.patched(LEAN_RUN):
+        return True
+    return workflow.patched(patch)

@@ -74,6 +74,7 @@ class RequestClosed(Exception):
 class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence):
     @workflow.init
     def __init__(self, input: RightsRequestInput) -> None:
+        patches.mark_release()
         self._request = input.request
         self._policy = input.policy
         self._plan = plan_for(input.request)
@@ -89,7 +90,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         if (
             request.jurisdiction is Jurisdiction.US_UT
             and request.type is RequestType.CORRECTION
-            and not workflow.patched(patches.DATED_LAW)
+            and not patches.applied(patches.DATED_LAW)
         ):
             self._not_granted = RightNotGranted(request.jurisdiction, request.type)
             due = answered_on_receipt(request.jurisdiction, request.type, self._received)
@@ -183,7 +184,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         self._case_file.finish(StepName.AGENT_AUTHORIZATION, StepStatus.FAILED, "rejected")
         facts = NoticeFacts(reason=self._case_file.state.denial_reason)
         await self._notifier.notify(NoticeKind.AGENT_REJECTED, Recipient.AGENT, facts)
-        if workflow.patched(patches.AGENT_REJECTION_TOLD):
+        if patches.applied(patches.AGENT_REJECTION_TOLD):
             await self._tell_refusal(NoticeKind.AGENT_REJECTED_REQUESTER, facts)
         return False
 
@@ -243,7 +244,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
         state = self._case_file.state
         if not clock_waits_for_identity(state.jurisdiction, self._received):
             return None
-        if not workflow.patched(patches.IDENTITY_PAUSE):
+        if not patches.applied(patches.IDENTITY_PAUSE):
             return None
         confirmed = receipt_day(workflow.now(), self._policy.business_timezone)
         if confirmed <= self._received:
@@ -394,7 +395,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
                     answer=self._answer,
                 )
             )
-            if workflow.patched(patches.REPORT_FILES_EXPIRE):
+            if patches.applied(patches.REPORT_FILES_EXPIRE):
                 await effects.schedule_report_expiry(
                     ExpireReportInput(
                         request_id=self._request.request_id, expires_at=link.expires_at
@@ -438,7 +439,7 @@ class RightsRequestWorkflow(RequesterAnswers, OperatorSteering, LearnsResidence)
             honour_states_without_law=self._policy.honour_states_without_law,
         ):
             return None
-        if not workflow.patched(patches.APPEALS):
+        if not patches.applied(patches.APPEALS):
             return None
         if self._appeal_window is None:
             expires_at = workflow.now() + timedelta(days=self._policy.appeal_window_days)

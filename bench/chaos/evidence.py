@@ -3,6 +3,7 @@ deletions (the sandboxes count their own)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,10 +52,14 @@ def ledger_times(records: Engine) -> dict[tuple[str, str], list[float]]:
     return sent
 
 
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
 @dataclass(frozen=True)
 class ActivityRun:
-    """One activity of a run as its history ends it: which, on which queue, after how many
-    attempts (the history records the last one only; the failed ones are its retries)."""
+    """One activity of a run as its history ends it: which, on which queue ("local" for a local
+    activity, run by the workflow's worker), after how many attempts (the history records the
+    last one only; the failed ones are its retries)."""
 
     activity: str
     task_queue: str
@@ -62,7 +67,8 @@ class ActivityRun:
 
 
 async def activity_runs(client: Client, request_id: str) -> list[ActivityRun]:
-    """Every activity the run started, with the attempt it ended on."""
+    """Every activity the run started, with the attempt it ended on; a local activity's comes
+    from its marker, whose data the SDK writes as plain JSON (ids, attempt and times only)."""
     handle = client.get_workflow_handle(rights_requests.workflow_id(request_id))
     history = await handle.fetch_history()
     scheduled: dict[int, tuple[str, str]] = {}
@@ -75,6 +81,11 @@ async def activity_runs(client: Client, request_id: str) -> list[ActivityRun]:
             started = event.activity_task_started_event_attributes
             activity, queue = scheduled[started.scheduled_event_id]
             runs.append(ActivityRun(activity, queue, started.attempt))
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == LOCAL_ACTIVITY_MARKER:
+                data = json.loads(marker.details["data"].payloads[0].data)
+                runs.append(ActivityRun(data["activity_type"], "local", data["attempt"]))
     return runs
 
 
