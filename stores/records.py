@@ -104,11 +104,28 @@ throttle_events = sa.Table(
 )
 
 
+SCHEMA_ATTEMPTS = 3
+
+
 def create_records_schema(engine: Engine, *tables: sa.Table) -> None:
     """Create the records tables (or only `tables`) where they do not exist yet, add the
     nullable columns a later release gave a table that an earlier one created, and widen the
-    text columns a later release made longer (PostgreSQL enforces a length; SQLite does not)."""
+    text columns a later release made longer (PostgreSQL enforces a length; SQLite does not).
+
+    Worker processes starting together race to do this, and the loser of a race (a table or a
+    column another has just created: "already exists") looks again and finds it done; it used
+    to exit instead, and a fleet started at once came up short of a worker."""
     wanted = list(tables) or list(metadata.sorted_tables)
+    for attempt in range(1, SCHEMA_ATTEMPTS + 1):
+        try:
+            _bring_up_to_date(engine, wanted)
+            return
+        except sa.exc.DBAPIError:
+            if attempt == SCHEMA_ATTEMPTS:
+                raise
+
+
+def _bring_up_to_date(engine: Engine, wanted: list[sa.Table]) -> None:
     metadata.create_all(engine, tables=wanted)
     inspector = sa.inspect(engine)
     for table in wanted:

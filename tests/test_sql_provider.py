@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -39,7 +40,7 @@ from rights.plans import ProviderAction
 from rights.registry import ProviderEntry
 from rights.terms import Jurisdiction, RequestType
 from stores.engines import create_engine
-from stores.records import compliance_records, create_records_schema
+from stores.records import compliance_records, create_records_schema, notice_ledger
 from tests.harness import MARIA, default_registry
 
 JAMES = SAMPLE_PEOPLE[1]
@@ -232,6 +233,30 @@ def test_record_is_upserted_and_kept_24_months(database: Engine) -> None:
     )
     assert row.retain_until == date(2028, 2, 27)
     assert [step["name"] for step in row.steps] == [name.value for name in StepName]
+
+
+def test_a_worker_that_loses_the_race_to_create_a_table_finds_it_done(
+    database: Engine,
+) -> None:
+    # Two workers start together: between this one's look ("no notice_ledger yet") and its
+    # CREATE TABLE, the other creates the table.
+    raced: list[bool] = []
+
+    def the_other_worker_creates_it_first(target: sa.Table, connection: Any, **_: Any) -> None:
+        if not raced:
+            raced.append(True)
+            with database.begin() as other:
+                other.execute(sa.schema.CreateTable(notice_ledger))
+
+    sa.event.listen(notice_ledger, "before_create", the_other_worker_creates_it_first)
+    try:
+        create_records_schema(database)
+    finally:
+        sa.event.remove(notice_ledger, "before_create", the_other_worker_creates_it_first)
+
+    assert raced == [True]
+    assert set(sa.inspect(database).get_table_names()) >= {"notice_ledger", "compliance_records"}
+    NoticeLedger(database).record("req-1", "receipt-1", "receipt", "msg-1", datetime.now(UTC))
 
 
 def test_notice_ledger_remembers_each_key_once(database: Engine) -> None:
