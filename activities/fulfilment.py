@@ -10,6 +10,10 @@ back as a `pending` outcome; the workflow waits on a durable timer and calls
 
 from __future__ import annotations
 
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import structlog
@@ -35,6 +39,32 @@ from rights.plans import ProviderAction
 from rights.registry import ProviderEntry, Registry, provider_task_queue
 
 log = structlog.get_logger()
+
+# While a provider call runs, the server hears from it this often; the workflow's heartbeat
+# timeout (`effects.PROVIDER_HEARTBEAT_TIMEOUT`) is several of these.
+HEARTBEAT_EVERY_SECONDS = 5.0
+
+
+@contextmanager
+def heartbeating(every: float = HEARTBEAT_EVERY_SECONDS) -> Iterator[None]:
+    """Heartbeat from a helper thread while the provider call runs, so a worker killed mid-call
+    is noticed when its heartbeats stop, not when the five-minute start-to-close runs out: a
+    crashed worker's provider calls are tried again within a minute. The helper runs in a copy
+    of the activity's context, which is what `activity.heartbeat` finds the activity by."""
+    stop = threading.Event()
+    context = contextvars.copy_context()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            context.run(activity.heartbeat)
+
+    helper = threading.Thread(target=beat, name="provider-heartbeat", daemon=True)
+    helper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        helper.join()
 
 
 class ProviderActivities:
@@ -112,7 +142,7 @@ class ProviderActivities:
     @activity.defn(name=ActivityName.FULFIL_AT_PROVIDER)
     def fulfil_at_provider(self, input: FulfilAtProviderInput) -> ProviderOutcome:
         """Carry out the request's action at one provider, once (its journal keeps the outcome)."""
-        with request_context(input.request, f"fulfil:{input.provider}"):
+        with request_context(input.request, f"fulfil:{input.provider}"), heartbeating():
             outcome = self._connector(input.provider).fulfil(_subject(input), input.action)
             log.info("provider_fulfilled", provider=input.provider, status=outcome.status.value)
             return outcome
@@ -120,7 +150,7 @@ class ProviderActivities:
     @activity.defn(name=ActivityName.POLL_PROVIDER_JOB)
     def poll_provider_job(self, input: PollProviderJobInput) -> ProviderOutcome:
         """Ask a provider how its job is going, or settle the result its system called back."""
-        with request_context(input.request, f"poll:{input.provider}"):
+        with request_context(input.request, f"poll:{input.provider}"), heartbeating():
             connector = self._connector(input.provider)
             subject = _subject(input)
             if input.report is None:

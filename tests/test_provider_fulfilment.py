@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -20,8 +21,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from temporalio.api.enums.v1 import EventType
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.fulfilment import heartbeating
 from api.app import create_app
 from client import rights_requests
 from dev.sample_service import accounts
@@ -434,3 +436,25 @@ async def test_each_provider_queue_carries_the_registrys_rate_limit(
     assert configs[own_database].get("max_task_queue_activities_per_second") is None
     assert configs[own_database]["max_concurrent_activities"] == 7
     assert configs["rate-limits"].get("max_task_queue_activities_per_second") is None
+
+
+def test_a_provider_call_heartbeats_while_it_runs() -> None:
+    # A worker killed mid-call is noticed when these stop (the workflow's heartbeat timeout),
+    # not when the five-minute start-to-close runs out.
+    beats: list[float] = []
+    beaten = threading.Event()
+    environment = ActivityEnvironment()
+
+    def on_heartbeat(*details: Any) -> None:
+        beats.append(time.monotonic())
+        if len(beats) >= 3:
+            beaten.set()
+
+    environment.on_heartbeat = on_heartbeat
+
+    def provider_call() -> bool:
+        with heartbeating(every=0.01):
+            return beaten.wait(timeout=10)
+
+    assert environment.run(provider_call), "no heartbeat reached the activity's context"
+    assert len(beats) >= 3

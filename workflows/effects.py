@@ -59,6 +59,9 @@ PROVIDER_RETRY = RetryPolicy(
     non_retryable_error_types=["ProviderRejected", "ProviderMisconfigured"],
 )
 PROVIDER_GIVE_UP_AFTER = timedelta(days=1)
+# A provider call heartbeats every few seconds: when they stop (the worker died mid-call), the
+# call is tried again after this, not after the five-minute start-to-close.
+PROVIDER_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 
 # On a backlogged activity queue the receipt goes first (the requester is told we have the
 # request), then the other notices, then everything else (the server's default, 3).
@@ -182,6 +185,7 @@ async def _at_provider(
         result_type=ProviderOutcome,
         task_queue=task_queue,
         start_to_close_timeout=timedelta(minutes=5),
+        heartbeat_timeout=PROVIDER_HEARTBEAT_TIMEOUT,
         schedule_to_close_timeout=PROVIDER_GIVE_UP_AFTER,
         retry_policy=PROVIDER_RETRY,
         summary=summary,
