@@ -293,6 +293,7 @@ def build_workers(
                 # pollers (one of them for new runs) left the first task of a burst of 100
                 # waiting 2.3 s at the median; the server's feedback scales them instead.
                 workflow_task_poller_behavior=PollerBehaviorAutoscaling(),
+                nonsticky_to_sticky_poll_ratio=1.0,
                 activity_task_poller_behavior=PollerBehaviorAutoscaling(),
             )
         )

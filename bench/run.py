@@ -15,6 +15,7 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -221,7 +222,11 @@ async def stack(args: argparse.Namespace, directory: Path, people: int) -> Async
         try:
             yield Stack(temporal.client, settings, env, workers, child_pid("start-dev"), setup)
         except BaseException:
-            print((directory / "workers.log").read_text()[-3000:], file=sys.stderr)
+            kept = ROOT / "bench" / "results" / "workers-failed.log"
+            kept.parent.mkdir(exist_ok=True)
+            shutil.copy(directory / "workers.log", kept)
+            exits = {process.pid: process.poll() for process in workers}
+            print(f"worker exit codes {exits}; their log is kept in {kept}", file=sys.stderr)
             raise
         finally:
             for process in workers:
