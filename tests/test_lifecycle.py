@@ -88,11 +88,12 @@ async def test_deletion_happy_path_deletes_masks_retains_and_records(harness: Ha
     assert record.request_type == "deletion" and record.channel == "web_form"
 
 
-async def test_a_deletion_begun_on_0_5_2_pays_for_one_patch_marker_and_no_notice_tasks(
+async def test_a_new_deletion_pays_for_one_patch_marker_and_queues_only_linked_notices(
     harness: Harness,
 ) -> None:
-    # Every patch before 0.5.2 is one marker (and one TemporalChangeVersion upsert) for a new
-    # run; notices are local activities; the attributes set at the start are not set again.
+    # Every earlier patch is one marker (and one TemporalChangeVersion upsert) for a new run;
+    # notices are local activities, except those with a link the run waits on (0.5.3); the
+    # attributes set at the start are not set again.
     request = await harness.submit(RequestType.DELETION)
     rid = request.request_id
     await verify_and_reconfirm(harness, rid)
@@ -109,14 +110,20 @@ async def test_a_deletion_begun_on_0_5_2_pays_for_one_patch_marker_and_no_notice
     patch_ids = [
         m.details["patch-data"].payloads[0].data for m in markers if m.marker_name == "core_patch"
     ]
-    assert len(patch_ids) == 1 and b"0.5.2-lean-run" in patch_ids[0]
+    assert len(patch_ids) == 1 and b"0.5.3-links-after-wait" in patch_ids[0]
     scheduled = [
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in events
         if e.HasField("activity_task_scheduled_event_attributes")
     ]
-    assert "send_notice" not in scheduled and "fulfil_at_provider" in scheduled
-    assert len([m for m in markers if m.marker_name == "core_local_activity"]) >= 4
+    # Verification and confirmation carry links; receipt, operator task and completion do not.
+    assert scheduled.count("send_notice") == 2 and "fulfil_at_provider" in scheduled
+    local = [
+        json.loads(m.details["data"].payloads[0].data)["activity_type"]
+        for m in markers
+        if m.marker_name == "core_local_activity"
+    ]
+    assert local.count("send_notice") == 3
     upserted = [
         set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
         for e in events

@@ -79,10 +79,14 @@ async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
     """One notice, mailed once (the ledger makes a retry no resend).
 
     From 0.5.2 a local activity: an outage of the mail backend is retried the same way, on the
-    worker's timers instead of the server's."""
+    worker's timers instead of the server's. From 0.5.3 not one with a link the run waits on:
+    that is mailed only once the workflow task recording the wait is (see `patches`)."""
     summary = f"{_words(input.kind)} notice to {input.recipient.value}"
-    if patches.applied(patches.LEAN_RUN):
-        local: NoticeDelivery = await workflow.execute_local_activity(
+    by_this_worker = patches.applied(patches.LEAN_RUN)
+    if by_this_worker and (input.link or input.appeal_link):
+        by_this_worker = not patches.applied(patches.LINKS_AFTER_WAIT)
+    if by_this_worker:
+        sent: NoticeDelivery = await workflow.execute_local_activity(
             ActivityName.SEND_NOTICE,
             input,
             result_type=NoticeDelivery,
@@ -90,7 +94,7 @@ async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
             retry_policy=NOTICE_RETRY,
             summary=summary,
         )
-        return local
+        return sent
     priority = Priority.default
     if patches.applied(patches.LEAN_STEPS):
         priority = RECEIPT_FIRST if input.kind is NoticeKind.RECEIPT else NOTICES_NEXT

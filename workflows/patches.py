@@ -8,7 +8,8 @@ branch goes and the call becomes `workflow.deprecate_patch`. See README, "Replay
 
 Each `workflow.patched` id a run meets costs it a marker and an upsert of
 `TemporalChangeVersion`: five of each for a deletion by 0.5.1. From 0.5.2 a run records one,
-`LEAN_RUN`, when it begins (`mark_release`), and that one stands for every patch before it.
+its release's, when it begins (`mark_release`), and that one stands for every patch before it;
+a new release adds its marker at the head of `RELEASES`.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ LATE_WATCH = "0.5.1-late-watch"
 # runs the workflow as soon as the run asks (no activity task to queue, dispatch and complete:
 # four per deletion, a third of the dev server's work in `make bench`); the case file upserts
 # only the search attributes whose value changed (those set at the start are not set again);
-# and this one marker stands for every patch below.
+# and this one marker stands for every patch above.
 LEAN_RUN = "0.5.2-lean-run"
 
 BEFORE_LEAN_RUN = frozenset(
@@ -78,17 +79,35 @@ BEFORE_LEAN_RUN = frozenset(
 )
 
 
+# 0.5.3: a notice carrying a link the run then waits on (a verification, a confirmation, an
+# appeal) is an activity again, scheduled by the workflow task that records the wait: mailed by
+# a local activity inside that task, it could be answered before the task was recorded, and a
+# worker killed in between left the requester answering a run that, replayed, was not yet
+# waiting ("not waiting for identity verification"; `make chaos`, worker-kills).
+LINKS_AFTER_WAIT = "0.5.3-links-after-wait"
+
+# The release markers, newest first, each with the earlier patches it stands for in a run that
+# began on that release.
+RELEASES: tuple[tuple[str, frozenset[str]], ...] = (
+    (LINKS_AFTER_WAIT, BEFORE_LEAN_RUN | {LEAN_RUN}),
+    (LEAN_RUN, BEFORE_LEAN_RUN),
+)
+
+
 def mark_release() -> None:
-    """Settle, as the run begins, whether it began on 0.5.2 or later: a new run records the
-    `LEAN_RUN` marker, a run replaying an older history gets False, and either answer is kept
-    for the rest of the run. Every workflow that reaches `applied` calls this in its init, so
-    the answer never depends on where replay happened to end."""
-    workflow.patched(LEAN_RUN)
+    """Settle, as the run begins, which release it began on: a new run records the newest
+    release's marker; a run replaying an older history finds its own release's marker (or none
+    before 0.5.2). The answers are kept for the rest of the run, and every workflow that reaches
+    `applied` calls this in its init, so they never depend on where replay happened to end."""
+    for release, _ in RELEASES:
+        if workflow.patched(release):
+            return
 
 
 def applied(patch: str) -> bool:
     """Whether this run takes `patch`'s path: `workflow.patched`, without a marker of its own
     for a patch older than the release the run began on."""
-    if patch in BEFORE_LEAN_RUN and workflow.patched(LEAN_RUN):
-        return True
+    for release, stands_for in RELEASES:
+        if patch in stands_for and workflow.patched(release):
+            return True
     return workflow.patched(patch)
