@@ -3,7 +3,7 @@
 #              (time-skipping Temporal, SQLite, and PostgreSQL too when TEST_DATABASE_URL is set)
 # make bench — benchmarks (not part of make test)
 # make chaos — kill workers, the server and the whole stack, take providers and mail down, storm
-#              intake; asserts nothing is lost or done twice (not part of make test; ~8 minutes)
+#              intake; asserts nothing is lost or done twice (not part of make test; ~2 minutes)
 # make fuzz  — the adversarial suite at full size: 10,000 generated requests at the public doors
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)

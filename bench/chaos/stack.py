@@ -10,6 +10,7 @@ would overwrite the first copy with the second).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -55,11 +56,19 @@ MAIL_KEY = "SG.chaos-mail-key"
 SQL_PROVIDER = "service-database"
 
 
+# Ports handed out below the kernel's ephemeral range (32768 and up), each once: a port the
+# kernel picked for a probe could go to another scenario's outgoing connection before the
+# server meant for it bound it ("Address already in use").
+_next_ports = itertools.count(20000 + os.getpid() % 5000)
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port nothing listens on now, never handed out before by this process."""
+    for port in _next_ports:
+        with socket.socket() as probe, contextlib.suppress(OSError):
+            probe.bind(("127.0.0.1", port))
+            return port
+    raise RuntimeError("no free port left")
 
 
 class MailSandboxBox:
