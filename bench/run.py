@@ -461,11 +461,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--providers", type=int, default=1, help="SQL providers per request")
     parser.add_argument("--concurrency", type=int, default=100, help="requests in flight")
     parser.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="worker processes, the baseline's too (default: one per core, as a Python worker "
-        "runs its Python on one core at a time)",
+        "--workers", type=int, default=1, help="worker processes, and as many for the baseline"
     )
     parser.add_argument(
         "--worker-concurrency", type=int, default=16, help="activities each worker runs at once"
