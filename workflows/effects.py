@@ -81,33 +81,22 @@ async def send_notice(input: SendNoticeInput) -> NoticeDelivery:
     From 0.5.2 a local activity: an outage of the mail backend is retried the same way, on the
     worker's timers instead of the server's. From 0.5.3 not one with a link the run waits on:
     that is mailed only once the workflow task recording the wait is (see `patches`)."""
-    summary = f"{_words(input.kind)} notice to {input.recipient.value}"
     by_this_worker = patches.applied(patches.LEAN_RUN)
     if by_this_worker and (input.link or input.appeal_link):
         by_this_worker = not patches.applied(patches.LINKS_AFTER_WAIT)
-    if by_this_worker:
-        sent: NoticeDelivery = await workflow.execute_local_activity(
-            ActivityName.SEND_NOTICE,
-            input,
-            result_type=NoticeDelivery,
-            start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=NOTICE_RETRY,
-            summary=summary,
-        )
-        return sent
     priority = Priority.default
     if patches.applied(patches.LEAN_STEPS):
         priority = RECEIPT_FIRST if input.kind is NoticeKind.RECEIPT else NOTICES_NEXT
-    delivery: NoticeDelivery = await workflow.execute_activity(
+    return await _local_or_queued(
+        by_this_worker,
         ActivityName.SEND_NOTICE,
         input,
-        result_type=NoticeDelivery,
-        start_to_close_timeout=timedelta(minutes=1),
-        retry_policy=NOTICE_RETRY,
-        summary=summary,
+        NoticeDelivery,
+        f"{_words(input.kind)} notice to {input.recipient.value}",
+        start_to_close=timedelta(minutes=1),
+        retry=NOTICE_RETRY,
         priority=priority,
     )
-    return delivery
 
 
 async def _own_step(
@@ -116,23 +105,48 @@ async def _own_step(
     """One of our own quick database steps. From 0.5.1 a local activity: the worker that runs
     the workflow runs it at once, with no activity task to queue, start and complete (a third
     of a deletion's history), and it is retried the same way."""
-    if patches.applied(patches.LEAN_STEPS):
-        local: Result = await workflow.execute_local_activity(
+    return await _local_or_queued(
+        patches.applied(patches.LEAN_STEPS),
+        activity,
+        input,
+        result_type,
+        summary,
+        start_to_close=timedelta(seconds=30),
+        retry=LOCAL_RETRY,
+    )
+
+
+async def _local_or_queued(
+    local: bool,
+    activity: ActivityName,
+    input: object,
+    result_type: type[Result],
+    summary: str,
+    *,
+    start_to_close: timedelta,
+    retry: RetryPolicy,
+    priority: Priority = Priority.default,
+) -> Result:
+    """The activity run by this workflow's worker at once, or queued as an activity task (a
+    priority orders queued tasks only)."""
+    if local:
+        ran: Result = await workflow.execute_local_activity(
             activity,
             input,
             result_type=result_type,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=LOCAL_RETRY,
+            start_to_close_timeout=start_to_close,
+            retry_policy=retry,
             summary=summary,
         )
-        return local
+        return ran
     queued: Result = await workflow.execute_activity(
         activity,
         input,
         result_type=result_type,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=LOCAL_RETRY,
+        start_to_close_timeout=start_to_close,
+        retry_policy=retry,
         summary=summary,
+        priority=priority,
     )
     return queued
 
