@@ -106,10 +106,10 @@ class ContextFreeRunner(WorkflowRunner):
     The worker asks a run for the context of every payload it encodes or decodes, three times
     (references, external storage, codec), and a sandboxed run answers by compiling and running
     a line of code inside the sandbox: a fifth of the worker's CPU in `make bench`, and a share
-    of the test suite's time. Those passes
-    only run the codec (the run converts its own payloads, in the sandbox, with its context),
-    and our codec reads no context, so every payload is sealed the same without one; a codec
-    that does read one is refused here rather than silently given none.
+    of the test suite's time. Those passes only run the codec (the run converts its own
+    payloads, in the sandbox, with its context), and our codec reads no context, so every
+    payload is sealed the same without one; a codec that does read one is refused here rather
+    than silently given none.
     """
 
     def __init__(self, sandbox: WorkflowRunner, converter: DataConverter) -> None:
